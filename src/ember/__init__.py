@@ -1,3 +1,41 @@
-"""ember: Keras's model-building and training API, implemented natively on PyTorch."""
+"""ember: Keras's model-building and training API, implemented natively on PyTorch.
+
+Example:
+    >>> import ember
+    >>> inputs = ember.Input(shape=(784,), name="digits")
+    >>> x = ember.layers.Dense(64, activation="relu")(inputs)
+    >>> outputs = ember.layers.Dense(10, activation="softmax")(x)
+    >>> model = ember.Model(inputs=inputs, outputs=outputs)
+"""
+
+from ember import activations as activations
+from ember import backend as backend
+from ember import callbacks as callbacks
+from ember import initializers as initializers
+from ember import layers as layers
+from ember import losses as losses
+from ember import metrics as metrics
+from ember import models as models
+from ember import optimizers as optimizers
+from ember import utils as utils
+from ember.layers import Input as Input
+from ember.models import Model as Model
+from ember.models import Sequential as Sequential
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Input",
+    "Model",
+    "Sequential",
+    "activations",
+    "backend",
+    "callbacks",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "utils",
+]

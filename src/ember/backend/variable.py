@@ -52,7 +52,8 @@ class Variable(torch.nn.Parameter):
 
     @property
     def value(self):
-        return self.data
+        """The variable itself (so ``v.value.grad`` works, as with Keras's torch backend)."""
+        return self
 
     def _as_tensor(self, value):
         if isinstance(value, torch.Tensor):

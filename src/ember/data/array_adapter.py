@@ -1,0 +1,155 @@
+"""Batches from in-memory arrays (NumPy arrays or torch tensors, nested in lists/dicts).
+
+Arrays are converted to tensors once; a batch is a slice (in order) or an
+index-gather (shuffled) of every tensor, so no per-sample Python runs.
+"""
+
+import math
+
+import numpy as np
+import torch
+
+from ember.tree import flatten, map_structure, pack_sequence_as
+
+__all__ = ["ArrayAdapter", "is_array", "to_tensor"]
+
+
+def is_array(value):
+    return isinstance(value, (np.ndarray, torch.Tensor)) or (
+        hasattr(value, "__array__") and hasattr(value, "shape") and not isinstance(value, type)
+    )
+
+
+def to_tensor(value, name):
+    """Convert one array to a tensor: floats become float32 (Keras's floatx), ints stay ints."""
+    if isinstance(value, torch.Tensor):
+        tensor = value
+    else:
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise TypeError(f"`{name}` holds Python objects (dtype=object); expected numeric arrays.")
+        if array.dtype.kind in "US":
+            raise TypeError(f"`{name}` holds strings; expected numeric arrays.")
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if tensor.is_floating_point() and tensor.dtype is torch.float64:
+        tensor = tensor.to(torch.get_default_dtype())
+    if tensor.ndim == 0:
+        raise ValueError(f"`{name}` must have a batch dimension, got a scalar.")
+    return tensor
+
+
+def _class_weights_to_sample_weights(class_weight, y):
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict {{class index: weight}}, got {type(class_weight).__name__}.")
+    leaves = flatten(y)
+    if len(leaves) != 1:
+        raise ValueError("`class_weight` is only supported for models with a single output; use `sample_weight`.")
+    labels = leaves[0]
+    if labels.ndim == 2 and labels.shape[1] > 1:
+        labels = labels.argmax(dim=1)
+    labels = labels.reshape(labels.shape[0], -1)[:, 0].to(torch.int64)
+    for key in class_weight:
+        if not isinstance(key, (int, np.integer)) or key < 0:
+            raise ValueError(f"`class_weight` keys must be non-negative class indices, got {key!r}.")
+    size = max(max(class_weight) + 1, int(labels.max()) + 1 if labels.numel() else 0)
+    table = torch.ones(size, dtype=torch.float32)
+    for key, weight in class_weight.items():
+        table[int(key)] = float(weight)
+    return table[labels]
+
+
+class ArrayAdapter:
+    """One pass over the arrays in batches of ``batch_size`` per ``iter()``.
+
+    Args:
+        x, y, sample_weight: arrays/tensors or lists/dicts of them, same length.
+        batch_size: Samples per batch (the last batch may be smaller).
+        shuffle: ``True`` (a new permutation per pass), ``False``, or ``"batch"``
+            (shuffle batch-sized chunks, then within each chunk).
+        class_weight: Optional ``{class: weight}`` turned into per-sample weights.
+    """
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, class_weight=None):
+        self.x = map_structure(lambda a: to_tensor(a, "x"), x)
+        self.y = None if y is None else map_structure(lambda a: to_tensor(a, "y"), y)
+        self.sample_weight = None
+        if sample_weight is not None:
+            self.sample_weight = map_structure(lambda a: to_tensor(a, "sample_weight").to(torch.float32), sample_weight)
+        if class_weight is not None:
+            if self.y is None:
+                raise ValueError("`class_weight` needs targets `y`.")
+            weights = _class_weights_to_sample_weights(class_weight, self.y)
+            self.sample_weight = weights if self.sample_weight is None else self.sample_weight * weights
+        self.num_samples = self._check_lengths()
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"`shuffle` must be True, False or 'batch', got {shuffle!r}.")
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.num_batches = math.ceil(self.num_samples / batch_size)
+        self._structure = (self.x, self.y, self.sample_weight)
+        self._flat = [t for t in flatten(self._structure) if t is not None]
+
+    def _check_lengths(self):
+        lengths = {}
+        for name, struct in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
+            if struct is None:
+                continue
+            for leaf in flatten(struct):
+                lengths.setdefault(name, set()).add(int(leaf.shape[0]))
+        all_lengths = set().union(*lengths.values())
+        if len(all_lengths) > 1:
+            detail = ", ".join(f"{k}: {sorted(v)}" for k, v in lengths.items())
+            raise ValueError(
+                f"Data cardinality is ambiguous: all arrays must have the same number of samples "
+                f"(first dimension). Got {detail}. Make sure x, y and sample_weight line up."
+            )
+        count = all_lengths.pop()
+        if count == 0:
+            raise ValueError("Got empty arrays (0 samples); fit/evaluate/predict need at least one sample.")
+        return count
+
+    def to(self, device):
+        """Move every array to ``device`` once (pinned, non-blocking for CUDA)."""
+        device = torch.device(device)
+        if all(t.device == device for t in self._flat):
+            return self
+
+        def move(t):
+            if t is None:
+                return None
+            if device.type == "cuda" and t.device.type == "cpu":
+                return t.pin_memory().to(device, non_blocking=True)
+            return t.to(device)
+
+        self.x, self.y, self.sample_weight = map_structure(move, (self.x, self.y, self.sample_weight))
+        self._structure = (self.x, self.y, self.sample_weight)
+        self._flat = [t for t in flatten(self._structure) if t is not None]
+        return self
+
+    def _order(self):
+        if self.shuffle is True:
+            return torch.randperm(self.num_samples, device=self._flat[0].device)
+        if self.shuffle == "batch":
+            n, bs = self.num_samples, self.batch_size
+            order = torch.randperm(math.ceil(n / bs))
+            chunks = [torch.arange(i * bs, min((i + 1) * bs, n))[torch.randperm(min(bs, n - i * bs))] for i in order.tolist()]
+            return torch.cat(chunks).to(self._flat[0].device)
+        return None
+
+    def __len__(self):
+        return self.num_batches
+
+    def __iter__(self):
+        order = self._order()
+        bs, n = self.batch_size, self.num_samples
+        flat = flatten(self._structure)
+        for start in range(0, n, bs):
+            if order is None:
+                pieces = [None if t is None else t[start : start + bs] for t in flat]
+            else:
+                index = order[start : start + bs]
+                pieces = [None if t is None else t.index_select(0, index) for t in flat]
+            x, y, sw = pack_sequence_as(self._structure, pieces)
+            yield (x, y, sw)

@@ -1,0 +1,254 @@
+"""``Model``: a layer with a training API (compile / fit / evaluate / predict).
+
+Three ways to make one, as in Keras:
+
+* functional: ``Model(inputs, outputs)`` from ``ember.Input`` tensors;
+* subclassing: ``class M(Model)`` with ``__init__`` creating layers and
+  ``call(inputs, training=None)``;
+* wrapping: ``Model(module)`` around any ``torch.nn.Module``.
+
+The training loop itself lives in ``ember.trainer``; the methods here are the
+Keras-facing entry points and the overridable steps.
+"""
+
+import torch
+
+from ember.layers.layer import Layer
+from ember.models.functional import FunctionalGraph
+from ember.trainer import steps as _steps
+from ember.trainer import trainer as _trainer
+
+__all__ = ["Model"]
+
+
+class Model(Layer):
+    """A model: layers plus ``compile``/``fit``/``evaluate``/``predict``.
+
+    Subclass it and override ``call`` (and optionally ``train_step``,
+    ``test_step``, ``predict_step``), or build it functionally.
+
+    Args:
+        inputs: Functional models: an ``ember.Input`` tensor, or a list/dict of them.
+        outputs: Functional models: the output tensor(s) (single, list or dict).
+        name: Model name (``"functional"``, the snake-cased class name, ...).
+
+    Example:
+        >>> import ember
+        >>> inputs = ember.Input(shape=(3,))
+        >>> model = ember.Model(inputs, ember.layers.Dense(2)(inputs))
+        >>> model(torch.ones(4, 3)).shape
+        torch.Size([4, 2])
+    """
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        module = None
+        if args and isinstance(args[0], torch.nn.Module):
+            module, args = args[0], args[1:]
+        elif args:
+            if inputs is not None:
+                raise TypeError("Model() got `inputs` both positionally and by keyword.")
+            inputs, args = args[0], args[1:]
+            if args:
+                if outputs is not None:
+                    raise TypeError("Model() got `outputs` both positionally and by keyword.")
+                outputs, args = args[0], args[1:]
+        if args:
+            raise TypeError(f"Model() takes at most (inputs, outputs) positionally, got {len(args)} more.")
+        if (inputs is None) != (outputs is None):
+            raise ValueError("A functional Model needs both `inputs` and `outputs`.")
+        if kwargs.get("name") is None and inputs is not None:
+            from ember.backend.naming import unique_name
+
+            kwargs["name"] = unique_name("functional")
+        super().__init__(**kwargs)
+        self._graph = None
+        self._module = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self.optimizer = None
+        self._compile_config = None
+        if inputs is not None:
+            self._graph = FunctionalGraph(inputs, outputs)
+            names = [layer.name for layer in self._graph.layers]
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise ValueError(
+                    f"All layer names in a model must be unique; found duplicates {duplicates}. "
+                    "Pass distinct `name=` arguments."
+                )
+            container = torch.nn.ModuleDict()
+            for layer in self._graph.layers:
+                container[layer.name.replace(".", "_")] = layer
+            # Registered under "layers" so state_dict keys read "layers.<layer name>.<weight>".
+            self._modules["layers"] = container
+            self.built = True
+        elif module is not None:
+            self._module = module
+            self.built = True
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        if self._graph is not None:
+            return list(self._graph.layers)
+        if self._module is not None:
+            return [self._module]
+        return [m for m in self.children() if isinstance(m, Layer)]
+
+    def get_layer(self, name=None, index=None):
+        """Return a layer by ``name`` or by position ``index`` in ``model.layers``."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer() needs exactly one of `name` or `index`.")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer(index={index}): the model has only {len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if getattr(layer, "name", None) == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name!r}. Existing layers are: {[getattr(l, 'name', None) for l in layers]}."
+        )
+
+    @property
+    def inputs(self):
+        return self._graph.flat_inputs if self._graph is not None else None
+
+    @property
+    def outputs(self):
+        return self._graph.flat_outputs if self._graph is not None else None
+
+    @property
+    def input_names(self):
+        return list(self._graph.input_names) if self._graph is not None else None
+
+    @property
+    def output_names(self):
+        if self._graph is not None:
+            return list(self._graph.output_names)
+        return getattr(self, "_inferred_output_names", None)
+
+    @property
+    def input(self):
+        if self._graph is None:
+            raise AttributeError(f"Model {self.name!r} is not a functional model and has no symbolic input.")
+        return self._graph.inputs
+
+    @property
+    def output(self):
+        if self._graph is None:
+            raise AttributeError(f"Model {self.name!r} is not a functional model and has no symbolic output.")
+        return self._graph.outputs
+
+    # ------------------------------------------------------------------ calling
+    def call(self, inputs, training=None):
+        if self._graph is not None:
+            return self._graph.run(self._graph.standardize_inputs(inputs, self.name))
+        if self._module is not None:
+            if isinstance(inputs, tuple):
+                return self._module(*inputs)
+            if isinstance(inputs, dict):
+                return self._module(**inputs)
+            return self._module(inputs)
+        raise NotImplementedError(
+            f"Model {type(self).__name__} has no `call()`: subclasses of ember.Model must define "
+            "`call(self, inputs, training=None)`, or build the model functionally with "
+            "ember.Model(inputs, outputs)."
+        )
+
+    # ------------------------------------------------------------------ training API
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
+        """Configure the model for training (see ``ember.trainer.compile_model``)."""
+        _trainer.compile_model(
+            self,
+            optimizer=optimizer,
+            loss=loss,
+            loss_weights=loss_weights,
+            metrics=metrics,
+            weighted_metrics=weighted_metrics,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+        )
+
+    def fit(self, x=None, y=None, **kwargs):
+        """Train the model; returns a ``History`` (see ``ember.trainer.fit``)."""
+        return _trainer.fit(self, x, y, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        """Loss and metrics on data: a scalar, a list in ``metrics_names`` order, or a dict."""
+        return _trainer.evaluate(self, x, y, **kwargs)
+
+    def predict(self, x, **kwargs):
+        """Model outputs on ``x`` as NumPy arrays, nested like the model's outputs."""
+        return _trainer.predict(self, x, **kwargs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        return _trainer.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        return _trainer.test_on_batch(self, x, y, sample_weight, return_dict)
+
+    def predict_on_batch(self, x):
+        return _trainer.predict_on_batch(self, x)
+
+    def train_step(self, data):
+        """One training step on a batch ``(x, y, sample_weight)``; returns logs."""
+        return _steps.train_step(self, data)
+
+    def test_step(self, data):
+        """One evaluation step on a batch; returns logs."""
+        return _steps.test_step(self, data)
+
+    def predict_step(self, data):
+        """Model outputs for one batch."""
+        return _steps.predict_step(self, data)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Total loss: compiled per-output losses times ``loss_weights``, plus ``self.losses``."""
+        return _steps.compute_loss(self, x, y, y_pred, sample_weight, training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics; returns the current results as logs."""
+        return _steps.compute_metrics(self, x, y, y_pred, sample_weight)
+
+    def get_metrics_result(self):
+        """Current value of every metric, as a dict of Python floats."""
+        return _steps.get_metrics_result(self)
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    @property
+    def metrics(self):
+        return _steps.model_metrics(self)
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False):
+        """Print Keras's summary table: layer (type), output shape, params, connected to."""
+        from ember.utils.summary import print_summary
+
+        print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable)
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        return config

@@ -1,0 +1,348 @@
+"""compile / fit / evaluate / predict.
+
+The loop is two iterators: ``_epochs`` yields epoch indices and runs
+validation and epoch callbacks; ``_run_steps`` drives one pass of batches
+through a step function and dispatches batch callbacks only when some
+callback listens. Everything the loop reads from the device is read lazily
+(see ``ember.trainer.logs``).
+"""
+
+import dataclasses
+import sys
+import warnings
+
+import numpy as np
+import torch
+
+from ember import callbacks as callbacks_module
+from ember import optimizers as optimizers_module
+from ember.data import adapter_for, split_validation, unpack_x_y_sample_weight
+from ember.metrics import Mean
+from ember.trainer.compile_utils import CompiledLoss, CompiledMetrics
+from ember.trainer.logs import Logs, to_float
+from ember.tree import flatten, map_structure
+
+__all__ = ["compile_model", "evaluate", "fit", "predict"]
+
+
+@dataclasses.dataclass
+class CompileConfig:
+    loss: CompiledLoss
+    metrics: CompiledMetrics
+    run_eagerly: bool
+    jit_compile: object
+
+
+class _TorchOptimizer:
+    """Lets a ``torch.optim.Optimizer`` instance be passed to ``compile``."""
+
+    def __init__(self, optimizer):
+        self.torch_optimizer = optimizer
+
+    def zero_grad(self, params=None):
+        self.torch_optimizer.zero_grad(set_to_none=True)
+
+    def step(self, params=None):
+        self.torch_optimizer.step()
+
+    def __getattr__(self, name):
+        return getattr(self.torch_optimizer, name)
+
+
+def model_device(model):
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def compile_model(model, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                  weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto"):
+    if isinstance(optimizer, torch.optim.Optimizer):
+        model.optimizer = _TorchOptimizer(optimizer)
+    else:
+        model.optimizer = optimizers_module.get(optimizer)
+    if loss_weights is not None and not isinstance(loss_weights, (list, tuple, dict, int, float)):
+        raise TypeError(f"`loss_weights` must be a list, dict or number, got {type(loss_weights).__name__}.")
+    if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
+        raise TypeError(
+            f"`metrics` must be a list (or a dict keyed by output name), got {type(metrics).__name__}: "
+            f"{metrics!r}. Wrap it in a list: metrics=[{metrics!r}]."
+        )
+    _check_loss_identifiers(loss)
+    model._compile_config = CompileConfig(
+        loss=CompiledLoss(loss, loss_weights),
+        metrics=CompiledMetrics(metrics, weighted_metrics),
+        run_eagerly=bool(run_eagerly),
+        jit_compile=jit_compile,
+    )
+    model._loss_tracker = Mean(name="loss")
+    model.compiled = True
+    model.loss = loss
+
+
+def _check_loss_identifiers(loss):
+    """Fail at compile time (not at the first batch) on unknown loss strings."""
+    from ember import losses as losses_module
+
+    for entry in flatten(loss) if isinstance(loss, (list, tuple, dict)) else [loss]:
+        if isinstance(entry, str):
+            losses_module.get(entry)
+
+
+def _require_compiled(model, method):
+    if not getattr(model, "compiled", False):
+        raise RuntimeError(
+            f"You must call `compile()` before `{method}()`: e.g. "
+            "model.compile(optimizer='rmsprop', loss='sparse_categorical_crossentropy')."
+        )
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto', got {verbose!r}.")
+    return verbose
+
+
+def _prepare_for_training(model):
+    model._trainable_params = [p for p in model.trainable_weights if p.requires_grad]
+    model._regularized_weights = [w for w in model.weights if getattr(w, "regularizer", None) is not None]
+    device = model_device(model)
+    for metric in model.metrics:
+        metric.to(device)
+    return device
+
+
+def _run_steps(model, batches, step_fn, callbacks, hook, max_steps=None):
+    """Feed one pass of ``batches`` to ``step_fn``; returns (logs, steps run, exhausted)."""
+    listen = getattr(callbacks, f"needs_{hook}_batch_hooks", True)
+    begin = getattr(callbacks, f"on_{hook}_batch_begin")
+    end = getattr(callbacks, f"on_{hook}_batch_end")
+    logs, step = None, 0
+    iterator = iter(batches) if not hasattr(batches, "__next__") else batches
+    while max_steps is None or step < max_steps:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return logs, step, True
+        if listen:
+            begin(step)
+        logs = step_fn(batch)
+        if listen:
+            end(step, logs if isinstance(logs, Logs) else Logs(logs))
+        step += 1
+        if hook == "train" and model.stop_training:
+            break
+    return logs, step, False
+
+
+def _to_device_batches(adapter, device):
+    if hasattr(adapter, "to"):
+        adapter.to(device)
+    return adapter
+
+
+def _final_logs(model, logs):
+    if logs is None or isinstance(logs, Logs):
+        return dict(Logs(model.metrics))
+    return dict(Logs(logs))
+
+
+def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+        validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+        sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+        validation_batch_size=None, validation_freq=1):
+    _require_compiled(model, "fit")
+    verbose = _resolve_verbose(verbose)
+    _check_positive_int(epochs, "epochs", allow_zero=True)
+    _check_positive_int(steps_per_epoch, "steps_per_epoch", optional=True)
+    _check_positive_int(validation_steps, "validation_steps", optional=True)
+    if validation_split and validation_data is None:
+        (x, y, sample_weight), validation_data = split_validation(x, y, sample_weight, validation_split)
+    elif validation_split and not 0 < validation_split < 1:
+        raise ValueError(f"`validation_split` must be a float in (0, 1), got {validation_split!r}.")
+    device = _prepare_for_training(model)
+    train_data = _to_device_batches(
+        adapter_for(x, y, sample_weight, batch_size, shuffle=shuffle, class_weight=class_weight), device
+    )
+    val_data = None
+    if validation_data is not None:
+        vx, vy, vsw = _unpack_validation(validation_data)
+        val_data = _to_device_batches(
+            adapter_for(vx, vy, vsw, validation_batch_size or batch_size, argument="validation_data"), device
+        )
+    steps = steps_per_epoch or train_data.num_batches
+    callback_list = callbacks_module.CallbackList(
+        callbacks, add_history=True, add_progbar=verbose != 0, model=model,
+        verbose=verbose, epochs=epochs, steps=steps,
+    )
+    model.stop_training = False
+    step_fn = model.train_step
+    continuing = iter(train_data) if steps_per_epoch else None
+    callback_list.on_train_begin()
+    epoch_logs = {}
+    for epoch in range(initial_epoch, epochs):
+        model.reset_metrics()
+        model.train(True)
+        callback_list.on_epoch_begin(epoch)
+        batches = continuing if continuing is not None else train_data
+        logs, ran, exhausted = _run_steps(model, batches, step_fn, callback_list, "train", steps_per_epoch)
+        if ran == 0:
+            warnings.warn(_ran_out_message(epoch, steps_per_epoch or steps, 0), UserWarning, stacklevel=3)
+            break
+        epoch_logs = _final_logs(model, logs)
+        if val_data is not None and _should_validate(epoch, validation_freq):
+            val_logs = _evaluate_loop(model, val_data, callback_list, validation_steps)
+            epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        callback_list.on_epoch_end(epoch, epoch_logs)
+        if exhausted and steps_per_epoch and ran < steps_per_epoch:
+            warnings.warn(_ran_out_message(epoch, steps_per_epoch, ran), UserWarning, stacklevel=3)
+            break
+        if model.stop_training:
+            break
+    model.train(False)
+    callback_list.on_train_end(epoch_logs)
+    return model.history
+
+
+def _ran_out_message(epoch, expected, ran):
+    return (
+        f"Your input ran out of data in epoch {epoch + 1}: {ran} of {expected} steps ran; training "
+        f"stopped. Make sure the data can produce `steps_per_epoch * epochs` batches "
+        f"({expected} per epoch), e.g. repeat it or lower `steps_per_epoch`."
+    )
+
+
+def _check_positive_int(value, name, optional=False, allow_zero=False):
+    if value is None and optional:
+        return
+    minimum = 0 if allow_zero else 1
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        if validation_freq < 1:
+            raise ValueError(f"`validation_freq` must be >= 1, got {validation_freq}.")
+        return (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple, set)):
+        return epoch + 1 in validation_freq
+    raise ValueError(f"`validation_freq` must be an int or a list of epochs, got {validation_freq!r}.")
+
+
+def _unpack_validation(validation_data):
+    if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
+        return unpack_x_y_sample_weight(validation_data)
+    if isinstance(validation_data, list) and len(validation_data) in (2, 3):
+        return unpack_x_y_sample_weight(tuple(validation_data))
+    raise ValueError(
+        "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), got "
+        f"{type(validation_data).__name__}."
+    )
+
+
+def _evaluate_loop(model, data, callback_list, steps, in_fit=True):
+    model.reset_metrics()
+    model.train(False)
+    callback_list.on_test_begin()
+    with torch.no_grad():
+        logs, _, _ = _run_steps(model, data, model.test_step, callback_list, "test", steps)
+    logs = _final_logs(model, logs)
+    callback_list.on_test_end(logs)
+    return logs
+
+
+def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+             callbacks=None, return_dict=False):
+    _require_compiled(model, "evaluate")
+    verbose = _resolve_verbose(verbose)
+    _check_positive_int(steps, "steps", optional=True)
+    device = _prepare_for_training(model)
+    data = _to_device_batches(adapter_for(x, y, sample_weight, batch_size), device)
+    callback_list = callbacks_module.CallbackList(
+        callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
+        steps=steps or data.num_batches,
+    )
+    logs = _evaluate_loop(model, data, callback_list, steps, in_fit=False)
+    if return_dict:
+        return logs
+    values = [logs[name] for name in model.metrics_names if name in logs]
+    return values[0] if len(values) == 1 else values
+
+
+def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    verbose = _resolve_verbose(verbose)
+    _check_positive_int(steps, "steps", optional=True)
+    device = model_device(model)
+    data = _to_device_batches(adapter_for(x, None, None, batch_size), device)
+    callback_list = callbacks_module.CallbackList(
+        callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
+        steps=steps or data.num_batches,
+    )
+    outputs = []
+
+    def step(batch):
+        out = model.predict_step(batch)
+        outputs.append(out)
+        return {}
+
+    model.train(False)
+    callback_list.on_predict_begin()
+    with torch.no_grad():
+        _run_steps(model, data, step, callback_list, "predict", steps)
+    callback_list.on_predict_end()
+    if not outputs:
+        raise ValueError("predict() got no batches: the input is empty.")
+    flat = [flatten(o) for o in outputs]
+    merged = [torch.cat([f[i] for f in flat]).cpu().numpy() for i in range(len(flat[0]))]
+    position = iter(merged)
+    return map_structure(lambda _: next(position), outputs[0])
+
+
+def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    _require_compiled(model, "train_on_batch")
+    device = _prepare_for_training(model)
+    data = adapter_for(x, y, sample_weight, batch_size=_num_samples(x), class_weight=class_weight)
+    model.reset_metrics()
+    model.train(True)
+    logs = None
+    for batch in _to_device_batches(data, device):
+        logs = model.train_step(batch)
+    model.train(False)
+    return _single_batch_result(model, logs, return_dict)
+
+
+def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
+    _require_compiled(model, "test_on_batch")
+    device = _prepare_for_training(model)
+    data = adapter_for(x, y, sample_weight, batch_size=_num_samples(x))
+    model.reset_metrics()
+    model.train(False)
+    logs = None
+    with torch.no_grad():
+        for batch in _to_device_batches(data, device):
+            logs = model.test_step(batch)
+    return _single_batch_result(model, logs, return_dict)
+
+
+def predict_on_batch(model, x):
+    model.train(False)
+    device = model_device(model)
+    x = map_structure(lambda a: torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a).to(device), x)
+    with torch.no_grad():
+        out = model.predict_step((x,))
+    return map_structure(lambda t: t.cpu().numpy(), out)
+
+
+def _num_samples(x):
+    return int(flatten(x)[0].shape[0])
+
+
+def _single_batch_result(model, logs, return_dict):
+    logs = _final_logs(model, logs)
+    if return_dict:
+        return logs
+    values = [to_float(logs[name]) for name in model.metrics_names if name in logs]
+    return values[0] if len(values) == 1 else values

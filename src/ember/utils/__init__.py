@@ -1,0 +1,5 @@
+"""Utilities: the training progress bar."""
+
+from ember.utils.progbar import Progbar
+
+__all__ = ["Progbar"]
