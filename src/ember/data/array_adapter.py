@@ -9,6 +9,7 @@ import math
 import numpy as np
 import torch
 
+from ember.data.utils import pack_x_y_sample_weight
 from ember.tree import flatten, map_structure, pack_sequence_as
 
 __all__ = ["ArrayAdapter", "is_array", "to_tensor"]
@@ -152,4 +153,4 @@ class ArrayAdapter:
                 index = order[start : start + bs]
                 pieces = [None if t is None else t.index_select(0, index) for t in flat]
             x, y, sw = pack_sequence_as(self._structure, pieces)
-            yield (x, y, sw)
+            yield pack_x_y_sample_weight(x, y, sw)

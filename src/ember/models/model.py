@@ -21,6 +21,20 @@ from ember.trainer import trainer as _trainer
 __all__ = ["Model"]
 
 
+def _captured_parameters(graph):
+    from ember.layers.torch_op import TorchOpLayer
+    from ember.tree import flatten
+
+    found, seen = [], set()
+    for node in graph.nodes:
+        if isinstance(node.layer, TorchOpLayer):
+            for value in flatten((node.call_args, node.call_kwargs)):
+                if isinstance(value, torch.nn.Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    found.append(value)
+    return found
+
+
 class Model(Layer):
     """A model: layers plus ``compile``/``fit``/``evaluate``/``predict``.
 
@@ -84,6 +98,11 @@ class Model(Layer):
                 container[layer.name.replace(".", "_")] = layer
             # Registered under "layers" so state_dict keys read "layers.<layer name>.<weight>".
             self._modules["layers"] = container
+            captured = _captured_parameters(self._graph)
+            if captured:
+                # A plain nn.Module called on symbolic tensors records its torch functions with
+                # its parameters as arguments; registering them here makes them train and save.
+                self.captured_parameters = torch.nn.ParameterList(captured)
             self.built = True
         elif module is not None:
             self._module = module

@@ -77,8 +77,8 @@ class CompiledLoss:
         self.trackers = []  # Mean metric per entry (multi-output only)
         self.output_names = None
 
-    def build(self, model, y_true, y_pred):
-        names = _output_names(model, y_pred)
+    def build(self, names):
+        self.entries, self.trackers = [], []
         self.output_names = names
         losses = _per_output(self.loss_config, names, "loss")
         weights = self.loss_weights_config
@@ -93,13 +93,14 @@ class CompiledLoss:
                 continue
             loss_obj = losses_module.get(loss)
             self.entries.append((i, loss_obj, 1.0 if weight is None else float(weight)))
-            if len(names) > 1:
-                self.trackers.append(metrics_module.Mean(name=f"{name}_loss"))
+        if len(self.entries) > 1:
+            # As Keras: each output's loss is logged only when several outputs have losses.
+            self.trackers = [metrics_module.Mean(name=f"{names[i]}_loss") for i, _, _ in self.entries]
         self.built = True
 
     def __call__(self, model, y_true, y_pred, sample_weight):
-        if not self.built:
-            self.build(model, y_true, y_pred)
+        if not self.built or len(self.output_names) != len(flatten(y_pred)):
+            self.build(_output_names(model, y_pred))
         if not self.entries:
             return None
         if y_true is None:
@@ -134,9 +135,12 @@ class CompiledLoss:
         return list(self.trackers)
 
 
+_AUTO_METRICS = ("accuracy", "acc", "crossentropy", "ce")
+
+
 def _resolve_metric(identifier, y_true, y_pred, loss_obj):
     """Strings "accuracy"/"acc" (and "crossentropy"/"ce") pick the variant that fits the data."""
-    if identifier in ("accuracy", "acc", "crossentropy", "ce"):
+    if identifier in _AUTO_METRICS:
         pred_last = y_pred.shape[-1] if y_pred.ndim > 1 else 1
         true_last = y_true.shape[-1] if y_true.ndim > 1 else 1
         loss_name = type(loss_obj).__name__ if loss_obj is not None else ""
@@ -148,7 +152,28 @@ def _resolve_metric(identifier, y_true, y_pred, loss_obj):
         else:
             cls = metrics_module.CategoricalAccuracy if is_acc else metrics_module.CategoricalCrossentropy
         return cls(name=identifier)
-    return metrics_module.get(identifier)
+    raise ValueError(f"Not an automatically resolved metric: {identifier!r}.")
+
+
+class _AutoMetric(metrics_module.Metric):
+    """"accuracy" (or "crossentropy"): binary, categorical or sparse, chosen on the first batch."""
+
+    def __init__(self, identifier, loss_obj):
+        super().__init__(name=identifier)
+        self.identifier = identifier
+        self.loss_obj = loss_obj
+        self.inner = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.inner is None:
+            self.inner = _resolve_metric(self.identifier, y_true, y_pred, self.loss_obj)
+            self.inner.to(y_pred.device)
+        self.inner.update_state(y_true, y_pred, sample_weight=sample_weight)
+
+    def result(self):
+        if self.inner is None:
+            return torch.zeros(())
+        return self.inner.result()
 
 
 class CompiledMetrics:
@@ -160,10 +185,10 @@ class CompiledMetrics:
         self.built = False
         self.entries = []  # (output index, metric, weighted)
 
-    def build(self, model, y_true, y_pred, compiled_loss):
-        names = _output_names(model, y_pred)
-        flat_true = flatten_outputs(y_true, names, "y")
-        flat_pred = flatten_outputs(y_pred, names, "y_pred")
+    def build(self, names, compiled_loss):
+        self.entries = []
+        if compiled_loss is not None and (not compiled_loss.built or compiled_loss.output_names != names):
+            compiled_loss.build(names)
         losses = {i: loss for i, loss, _ in compiled_loss.entries} if compiled_loss is not None else {}
         for config, weighted in ((self.metrics_config, False), (self.weighted_config, True)):
             if config is None:
@@ -183,17 +208,21 @@ class CompiledMetrics:
                 if entry is None:
                     continue
                 for identifier in entry if isinstance(entry, (list, tuple)) else [entry]:
-                    metric = _resolve_metric(identifier, flat_true[i], flat_pred[i], losses.get(i))
+                    if identifier in _AUTO_METRICS:
+                        metric = _AutoMetric(identifier, losses.get(i))
+                    else:
+                        metric = metrics_module.get(identifier)
+                        if isinstance(identifier, str):
+                            metric.name = identifier  # Keras logs string metrics under the given string
                     if len(names) > 1:
                         metric.name = f"{names[i]}_{metric.name}"
-                    metric.to(flat_pred[i].device)
                     self.entries.append((i, metric, weighted))
         self.output_names = names
         self.built = True
 
     def update_state(self, model, y_true, y_pred, sample_weight, compiled_loss):
-        if not self.built:
-            self.build(model, y_true, y_pred, compiled_loss)
+        if not self.built or len(self.output_names) != len(flatten(y_pred)):
+            self.build(_output_names(model, y_pred), compiled_loss)
         if not self.entries or y_true is None:
             return
         flat_true = flatten_outputs(y_true, self.output_names, "y")

@@ -76,6 +76,11 @@ def compile_model(model, optimizer="rmsprop", loss=None, loss_weights=None, metr
         jit_compile=jit_compile,
     )
     model._loss_tracker = Mean(name="loss")
+    names = model.output_names
+    if names is None and not isinstance(metrics, dict):
+        names = ["output"]  # a subclassed model: assume one output until a batch says otherwise
+    if names:
+        model._compile_config.metrics.build(list(names), model._compile_config.loss)
     model.compiled = True
     model.loss = loss
 
