@@ -11,6 +11,7 @@ Example:
 from ember import activations as activations
 from ember import backend as backend
 from ember import callbacks as callbacks
+from ember import datasets as datasets
 from ember import initializers as initializers
 from ember import layers as layers
 from ember import losses as losses
@@ -31,6 +32,7 @@ __all__ = [
     "activations",
     "backend",
     "callbacks",
+    "datasets",
     "initializers",
     "layers",
     "losses",

@@ -7,28 +7,39 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 
-class _HostReadRecorder(TorchDispatchMode):
-    """Records every op that copies a tensor value to the host (``.item()``, ``bool(t)``, ``.tolist()``)."""
+# Ops that make the host wait for the device when tensors live on an accelerator:
+# reading a value back (``.item()``, ``bool(t)``, ``nonzero``) or turning host data
+# (Python lists, NumPy arrays, ``torch.tensor(...)``) into a tensor, which is then copied over.
+_SYNCING_OPS = {
+    torch.ops.aten._local_scalar_dense.default: "reads a value back to the host",
+    torch.ops.aten.nonzero.default: "reads a data-dependent shape back to the host",
+    torch.ops.aten.lift_fresh.default: "uploads host data",
+}
 
+
+class _SyncRecorder(TorchDispatchMode):
     def __init__(self):
         super().__init__()
-        self.host_reads = []
+        self.syncs = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if func in (torch.ops.aten._local_scalar_dense.default, torch.ops.aten.nonzero.default):
-            self.host_reads.append(str(func))
+        if func in _SYNCING_OPS:
+            self.syncs.append(f"{func}: {_SYNCING_OPS[func]}")
         return func(*args, **(kwargs or {}))
 
 
 @pytest.fixture
-def no_host_reads():
-    """Context manager failing the test if the code inside reads a tensor value back to the host."""
+def no_host_sync():
+    """Context manager failing the test if the code inside would synchronise with an accelerator.
+
+    Works on any device (the ops are recorded at dispatch), so it also guards CPU-only runs.
+    """
 
     @contextlib.contextmanager
     def check():
-        recorder = _HostReadRecorder()
+        recorder = _SyncRecorder()
         with recorder:
             yield
-        assert recorder.host_reads == []
+        assert recorder.syncs == []
 
     return check

@@ -165,17 +165,21 @@ def test_autocast_outputs_are_scored_in_float32():
         (losses.SparseCategoricalCrossentropy(ignore_class=0), torch.tensor([0, 1, 2, 0]), torch.rand(4, 3)),
     ],
 )
-def test_no_host_reads(no_host_reads, loss, y_true, y_pred):
+def test_no_host_sync(no_host_sync, loss, y_true, y_pred):
     weight = torch.rand(4)
-    with no_host_reads():
+    with no_host_sync():
         loss(y_true, y_pred)
         loss(y_true, y_pred, sample_weight=weight)
+        loss(y_true, y_pred, sample_weight=2.0)
 
 
-def test_host_read_check_detects_item(no_host_reads):
+def test_sync_check_detects_reads_and_uploads(no_host_sync):
     with pytest.raises(AssertionError):
-        with no_host_reads():
+        with no_host_sync():
             torch.ones(2).sum().item()
+    with pytest.raises(AssertionError):
+        with no_host_sync():
+            torch.tensor([1.0, 2.0])
 
 
 def test_config_round_trip():

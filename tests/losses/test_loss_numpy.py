@@ -67,8 +67,11 @@ def test_regression_functions(rng):
 @pytest.mark.parametrize("smoothing", [0.0, 0.25])
 def test_binary_crossentropy(rng, from_logits, smoothing):
     y_true = rng.integers(0, 2, size=(N, C)).astype(np.float32)
-    y_pred = rng.normal(size=(N, C)).astype(np.float32) * 4 if from_logits else rng.uniform(size=(N, C)).astype(np.float32)
-    y_pred[0, 0] = 0.0 if not from_logits else y_pred[0, 0]  # exercises the clipping
+    if from_logits:
+        y_pred = rng.normal(size=(N, C)).astype(np.float32) * 4
+    else:
+        y_pred = rng.uniform(size=(N, C)).astype(np.float32)
+        y_pred[0, 0] = 0.0  # exercises the clipping
     got = losses.binary_crossentropy(y_true, y_pred, from_logits=from_logits, label_smoothing=smoothing)
     np.testing.assert_allclose(as_np(got), np_bce(y_true, y_pred, from_logits, smoothing), rtol=1e-5, atol=1e-6)
 
@@ -92,7 +95,8 @@ def test_categorical_crossentropy(rng, from_logits, smoothing, axis):
 @pytest.mark.parametrize("from_logits", [False, True])
 def test_sparse_categorical_crossentropy(rng, from_logits):
     labels = rng.integers(0, C, size=(N, T))
-    y_pred = (rng.normal(size=(N, T, C)) * 3 if from_logits else rng.uniform(0.01, 2, size=(N, T, C))).astype(np.float32)
+    scores = rng.normal(size=(N, T, C)) * 3 if from_logits else rng.uniform(0.01, 2, size=(N, T, C))
+    y_pred = scores.astype(np.float32)
     expected = np_scce(labels, y_pred, from_logits)
     for y_true in (labels, labels[..., None], labels.astype(np.float32)):
         got = losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits)

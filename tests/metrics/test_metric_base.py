@@ -1,5 +1,7 @@
 """The ``Metric`` base class: the guide's custom metric, state variables, symbolic scope, devices."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -84,7 +86,9 @@ class ManyStates(Metric):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.ones = self.add_weight("ones", shape=(2,), initializer="ones")
-        self.filled = self.add_weight("filled", shape=(2, 3), initializer=lambda shape, dtype: torch.full(shape, 2.0, dtype=dtype))
+        self.filled = self.add_weight(
+            "filled", shape=(2, 3), initializer=lambda shape, dtype: torch.full(shape, 2.0, dtype=dtype)
+        )
         self.table = self.add_weight("table", shape=3, initializer=np.array([1.0, 2.0, 3.0]))
         self.scalar = self.add_variable(shape=(), initializer=7, name="scalar")
         self.counts = self.add_weight("counts", shape=(4,), dtype="int64")
@@ -184,18 +188,33 @@ def test_symbolic_scope_leaves_state_alone_and_returns_zeros():
         (metrics.SparseCategoricalCrossentropy(ignore_class=0), torch.tensor([0, 1, 2, 0]), torch.rand(4, 3)),
     ],
 )
-def test_updates_and_results_do_no_host_reads(no_host_reads, metric, y_true, y_pred):
-    with no_host_reads():
+def test_updates_and_results_do_no_host_sync(no_host_sync, metric, y_true, y_pred):
+    with no_host_sync():
         metric.update_state(y_true, y_pred)
         metric.update_state(y_true, y_pred, sample_weight=torch.rand(4))
         metric.result()
         metric.reset_state()
 
 
-def test_host_read_check_detects_bool(no_host_reads):
+def test_batch_loss_tracking_does_no_host_sync(no_host_sync):
+    # A training loop tracks the mean batch loss weighted by the batch size, a Python int.
+    tracker = metrics.Mean(name="loss")
+    first, second = torch.tensor(2.0), torch.tensor(5.0)
+    with no_host_sync():
+        tracker.update_state(first, sample_weight=32)
+        tracker.update_state(second, sample_weight=16)
+        tracker.update_state(1.0)
+        value = tracker.result()
+    assert float(value) == pytest.approx((2 * 32 + 5 * 16 + 1) / 49)
+
+
+def test_sync_check_detects_reads_and_uploads(no_host_sync):
     with pytest.raises(AssertionError):
-        with no_host_reads():
+        with no_host_sync():
             bool(torch.ones(1) > 0)
+    with pytest.raises(AssertionError):
+        with no_host_sync():
+            metrics.Mean().update_state([1.0, 2.0])
 
 
 def test_config_round_trip():
@@ -215,6 +234,18 @@ def test_mean_metric_wrapper_config_names_its_function():
     clone = metrics.MeanMetricWrapper.from_config(config)
     clone.update_state([[1.0], [0.0]], [[0.4], [0.2]])
     assert float(clone.result()) == 1.0
+
+
+def test_deepcopy_gives_independent_state():
+    metric = ManyStates()
+    metric.update_state([1.0])
+    clone = copy.deepcopy(metric)
+    assert clone.table is clone.variables[2] and clone.inner.total is clone.variables[-1]
+    clone.update_state([5.0])
+    assert float(metric.inner.result()) == 1.0 and float(clone.inner.result()) == 6.0
+    clone.reset_state()
+    np.testing.assert_array_equal(metric.table.numpy(), [2, 3, 4])
+    np.testing.assert_array_equal(clone.table.numpy(), [1, 2, 3])
 
 
 # Errors.

@@ -131,6 +131,14 @@ def _np_per_sample(name, y_true, y_pred, threshold=0.5):
         return ((y_true - y_pred) ** 2).mean(-1)
     if name == "MeanAbsoluteError":
         return np.abs(y_true - y_pred).mean(-1)
+    clipped = np.clip(y_pred, np.float32(1e-7), np.float32(1) - np.float32(1e-7))
+    if name == "BinaryCrossentropy":
+        return -(y_true * np.log(clipped) + (1 - y_true) * np.log(1 - clipped)).mean(-1)
+    normalised = np.clip(y_pred / y_pred.sum(-1, keepdims=True), np.float32(1e-7), np.float32(1) - np.float32(1e-7))
+    if name == "CategoricalCrossentropy":
+        return -(y_true * np.log(normalised)).sum(-1)
+    if name == "SparseCategoricalCrossentropy":
+        return -np.log(normalised[np.arange(N), y_true.reshape(N).astype(np.int64)])
     raise AssertionError(name)
 
 
@@ -144,6 +152,9 @@ def _np_per_sample(name, y_true, y_pred, threshold=0.5):
         ("SparseCategoricalAccuracy", "sparse_float"),
         ("MeanSquaredError", "regression"),
         ("MeanAbsoluteError", "regression"),
+        ("BinaryCrossentropy", "binary_multi"),
+        ("CategoricalCrossentropy", "categorical"),
+        ("SparseCategoricalCrossentropy", "sparse_n1"),
     ],
 )
 def test_weighted_mean_matches_numpy(name, kind):
@@ -171,7 +182,8 @@ def test_mean_and_sum_match_numpy():
     per_sample = np.concatenate([v.mean(-1) for v in values])
     w = np.concatenate(weights)
     np.testing.assert_allclose(float(mean.result()), (per_sample * w).sum() / w.sum(), rtol=1e-5)
-    np.testing.assert_allclose(float(total.result()), sum((v.sum(-1) * w_).sum() for v, w_ in zip(values, weights)), rtol=1e-5)
+    expected_total = sum((v.sum(-1) * w_).sum() for v, w_ in zip(values, weights))
+    np.testing.assert_allclose(float(total.result()), expected_total, rtol=1e-5)
     mean.update_state(5.0)
     np.testing.assert_allclose(float(mean.count), w.sum() + 1, rtol=1e-6)
 

@@ -251,3 +251,20 @@ def test_bad_fit_arguments():
         model.fit("not data", verbose=0)
     with pytest.raises(ValueError, match="no targets `y`"):
         model.fit(x, verbose=0)
+
+
+def test_jit_compile_matches_eager():
+    x, y = _data(64)
+    histories, predictions = [], []
+    for jit in (False, True):
+        torch.manual_seed(0)
+        model = _mlp()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=jit)
+        assert ("forward" in model.__dict__) is jit
+        histories.append(model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0).history)
+        predictions.append(model.predict(x, verbose=0))
+    for key in histories[0]:
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-4)
+    np.testing.assert_allclose(predictions[0], predictions[1], rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="jit_compile"):
+        _mlp().compile(loss="mse", jit_compile="yes")

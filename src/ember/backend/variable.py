@@ -1,5 +1,7 @@
 """``Variable``: a ``torch.nn.Parameter`` with Keras's variable methods."""
 
+import copy
+
 import numpy as np
 import torch
 
@@ -28,8 +30,10 @@ class Variable(torch.nn.Parameter):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(self.data.clone(memory_format=torch.preserve_format), self.requires_grad, self._keras_name)
+        result = type(self)(self.data.clone(memory_format=torch.preserve_format), self.requires_grad)
         memo[id(self)] = result
+        # Keras-side attributes (name, declared trainability, layout converters, regularizer).
+        result.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return result
 
     def __reduce_ex__(self, proto):

@@ -178,10 +178,10 @@ class BaseConv(Layer):
 
     def _check_input_shape(self, input_shape):
         if input_shape is None or len(input_shape) != self.rank + 2:
+            layout = "spatial..., channels" if self.data_format == "channels_last" else "channels, spatial..."
             raise ValueError(
                 f"{type(self).__name__} layer {self.name!r} expects inputs of rank {self.rank + 2} "
-                f"(batch, {'spatial..., channels' if self.data_format == 'channels_last' else 'channels, spatial...'}), "
-                f"got shape {input_shape}."
+                f"(batch, {layout}), got shape {input_shape}."
             )
 
     def build(self, input_shape):

@@ -85,10 +85,11 @@ class Dense(Layer):
     def call(self, inputs):
         # F.linear wants (out, in); the transposed view of the (in, out) kernel costs nothing.
         outputs = F.linear(inputs, self.kernel.T, self.bias)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
         if self.activation is not activations.linear:
             outputs = self.activation(outputs)
+        if self.activity_regularizer is not None:
+            # As Keras: on the activated output, averaged over the batch.
+            self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -19,13 +19,19 @@ EPSILON = 1e-7
 MASK_ATTRIBUTE = "_keras_mask"
 
 
+def _python_scalar_dtype(value):
+    if isinstance(value, bool):
+        return torch.bool
+    return torch.int64 if isinstance(value, int) else torch.get_default_dtype()
+
+
 def to_tensor(value, dtype=None, device=None):
     """Return ``value`` as a ``torch.Tensor``, optionally cast and moved.
 
     Tensors are returned as they are when dtype and device already match (no
     copy); NumPy arrays, Python numbers and lists are converted. Python floats
     become float32 (torch's default), NumPy arrays keep their dtype unless
-    ``dtype`` is given.
+    ``dtype`` is given. A Python number is created directly on ``device``.
 
     Args:
         value: a tensor, NumPy array, number or (nested) list of numbers.
@@ -35,6 +41,9 @@ def to_tensor(value, dtype=None, device=None):
     """
     if dtype is not None:
         dtype = to_torch_dtype(dtype)
+    if isinstance(value, (bool, int, float)):
+        # A fill kernel on the target device: no host-to-device copy (which would wait for the device).
+        return torch.full((), value, dtype=dtype or _python_scalar_dtype(value), device=device)
     if not isinstance(value, torch.Tensor):
         if isinstance(value, np.ndarray) and not value.flags.writeable:
             value = value.copy()

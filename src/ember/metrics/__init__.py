@@ -13,7 +13,11 @@ from ember.metrics.accuracy_metrics import (
     sparse_categorical_accuracy,
 )
 from ember.metrics.metric import Metric
-from ember.metrics.probabilistic_metrics import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
+from ember.metrics.probabilistic_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+)
 from ember.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from ember.metrics.registry import deserialize, get, serialize
 from ember.metrics.regression_metrics import MeanAbsoluteError, MeanSquaredError

@@ -30,17 +30,16 @@ def _check_symbolic(structure, what):
 class _Step:
     """One node, prepared for fast execution."""
 
-    __slots__ = ("layer", "single_input", "args", "kwargs", "output_ids", "single_output")
+    __slots__ = ("layer", "single_input", "args", "kwargs", "outputs", "single_output")
 
     def __init__(self, node):
         self.layer = node.layer
         args, kwargs = node.call_args, node.call_kwargs
-        self.single_input = (
-            id(args[0]) if len(args) == 1 and isinstance(args[0], KerasTensor) and not kwargs else None
-        )
+        # Tensors (not their ids) are kept so a deep-copied graph stays consistent.
+        self.single_input = args[0] if len(args) == 1 and isinstance(args[0], KerasTensor) and not kwargs else None
         self.args = args
         self.kwargs = kwargs
-        self.output_ids = [id(t) for t in node.output_tensors]
+        self.outputs = node.output_tensors
         self.single_output = isinstance(node.outputs, KerasTensor)
 
 
@@ -148,15 +147,15 @@ class FunctionalGraph:
         values = {id(t): v for t, v in zip(self.flat_inputs, flat_inputs)}
         for step in self.steps:
             if step.single_input is not None:
-                result = step.layer(values[step.single_input])
+                result = step.layer(values[id(step.single_input)])
             else:
                 lookup = lambda v: values[id(v)] if isinstance(v, KerasTensor) else v  # noqa: E731
                 args = map_structure(lookup, step.args)
                 kwargs = map_structure(lookup, step.kwargs)
                 result = step.layer(*args, **kwargs)
             if step.single_output:
-                values[step.output_ids[0]] = result
+                values[id(step.outputs[0])] = result
             else:
-                for key, value in zip(step.output_ids, flatten(result)):
-                    values[key] = value
+                for tensor, value in zip(step.outputs, flatten(result)):
+                    values[id(tensor)] = value
         return pack_sequence_as(self.outputs, [values[id(t)] for t in self.flat_outputs])

@@ -69,6 +69,9 @@ def compile_model(model, optimizer="rmsprop", loss=None, loss_weights=None, metr
             f"{metrics!r}. Wrap it in a list: metrics=[{metrics!r}]."
         )
     _check_loss_identifiers(loss)
+    if jit_compile not in (True, False, "auto"):
+        raise ValueError(f"`jit_compile` must be True, False or 'auto', got {jit_compile!r}.")
+    _set_jit(model, jit_compile is True and not run_eagerly)
     model._compile_config = CompileConfig(
         loss=CompiledLoss(loss, loss_weights),
         metrics=CompiledMetrics(metrics, weighted_metrics),
@@ -83,6 +86,17 @@ def compile_model(model, optimizer="rmsprop", loss=None, loss_weights=None, metr
         model._compile_config.metrics.build(list(names), model._compile_config.loss)
     model.compiled = True
     model.loss = loss
+
+
+def _set_jit(model, enabled):
+    """jit_compile=True: the model's forward runs through ``torch.compile``.
+
+    The backward pass follows the compiled graph (AOTAutograd); loss and
+    optimizer run eagerly. "auto" means eager, as Keras does on PyTorch.
+    """
+    model.__dict__.pop("forward", None)
+    if enabled:
+        model.__dict__["forward"] = torch.compile(type(model).forward.__get__(model))
 
 
 def _check_loss_identifiers(loss):
