@@ -268,3 +268,26 @@ def test_jit_compile_matches_eager():
     np.testing.assert_allclose(predictions[0], predictions[1], rtol=1e-4, atol=1e-6)
     with pytest.raises(ValueError, match="jit_compile"):
         _mlp().compile(loss="mse", jit_compile="yes")
+
+
+def test_validation_steps_and_batch_size():
+    x, y = _data(100)
+    model = _mlp()
+    model.compile(loss="sparse_categorical_crossentropy")
+    seen = []
+    cb = ember.callbacks.LambdaCallback(on_test_batch_end=lambda b, logs: seen.append(b))
+    history = model.fit(
+        x, y, epochs=2, validation_data=(x, y), validation_steps=2, validation_batch_size=10,
+        verbose=0, callbacks=[cb],
+    )
+    assert seen == [0, 1, 0, 1]
+    # validation restarts each epoch: the same first 20 samples are evaluated
+    assert history.history["val_loss"][-1] == pytest.approx(model.evaluate(x[:20], y[:20], verbose=0), rel=1e-6)
+
+
+def test_custom_activation_config_round_trip():
+    layer = layers.Dense(2, activation=lambda t: t * 2)
+    clone = layers.Dense.from_config(layer.get_config())
+    clone(torch.ones(1, 3))
+    clone.set_weights([np.ones((3, 2), "float32"), np.zeros(2, "float32")])
+    torch.testing.assert_close(clone(torch.ones(1, 3)), torch.full((1, 2), 6.0))

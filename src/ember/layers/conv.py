@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ember import activations, initializers
+from ember.layers._config import activation_config
 from ember.layers.layer import Layer
 
 __all__ = ["Conv1D", "Conv2D", "conv_output_length", "same_padding"]
@@ -285,7 +286,7 @@ class BaseConv(Layer):
             data_format=self.data_format,
             dilation_rate=self.dilation_rate,
             groups=self.groups,
-            activation=activations.serialize(self.activation),
+            activation=activation_config(self.activation),
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),

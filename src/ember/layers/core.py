@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from ember import activations, initializers
+from ember.layers._config import activation_config
 from ember.layers.layer import Layer
 
 __all__ = ["Activation", "Dense", "Dropout"]
@@ -99,7 +100,7 @@ class Dense(Layer):
         config = super().get_config()
         config.update(
             units=self.units,
-            activation=activations.serialize(self.activation),
+            activation=activation_config(self.activation),
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
@@ -123,7 +124,7 @@ class Activation(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config["activation"] = activations.serialize(self.activation)
+        config["activation"] = activation_config(self.activation)
         return config
 
 
