@@ -39,11 +39,12 @@ _call_context = threading.local()
 class _CallContext:
     """State shared by the nested layer calls of one outermost call."""
 
-    __slots__ = ("training", "loss_layers")
+    __slots__ = ("training", "loss_layers", "metric_values")
 
     def __init__(self, training):
         self.training = training
         self.loss_layers = []
+        self.metric_values = []  # (name, value, aggregation, metric object or None)
 
 
 def _shape_of(value):
@@ -111,6 +112,7 @@ class Layer(torch.nn.Module):
         self.built = False
         self._inbound_nodes = []
         self._losses = []
+        self._callable_losses = []
         self._own_weights = []  # creation order, as Keras reports them
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
@@ -184,6 +186,7 @@ class Layer(torch.nn.Module):
         finally:
             _call_context.current = None
         self._last_loss_layers = context.loss_layers
+        self._last_metric_values = context.metric_values
         return outputs
 
     @property
@@ -413,7 +416,14 @@ class Layer(torch.nn.Module):
 
     # ------------------------------------------------------------------ losses
     def add_loss(self, loss):
-        """Record a scalar loss computed during this call (e.g. a regularization term)."""
+        """Record a scalar loss computed during this call (e.g. a regularization term).
+
+        A zero-argument callable is kept instead and evaluated every time the
+        losses are gathered (for regularizers of weights, say).
+        """
+        if callable(loss) and not isinstance(loss, torch.Tensor):
+            self._callable_losses.append(loss)
+            return
         if in_symbolic_scope():
             return
         if isinstance(loss, KerasTensor):
@@ -426,12 +436,39 @@ class Layer(torch.nn.Module):
         if context is not None:
             context.loss_layers.append(self)
 
+    def add_metric(self, value, name=None, aggregation="mean"):
+        """Log ``value`` as a metric named ``name``, averaged over each epoch (``aggregation="mean"``).
+
+        ``value`` may also be the result of calling a ``Metric`` object, which is
+        then logged under the metric's own name with its own aggregation.
+        """
+        if in_symbolic_scope():
+            return
+        metric = getattr(value, "_ember_metric", None)
+        if metric is None:
+            if not name:
+                raise ValueError("add_metric() needs a `name` for the logged value, e.g. name='std_of_activation'.")
+            if aggregation != "mean":
+                raise ValueError(
+                    f"add_metric() supports aggregation='mean' for tensors, got {aggregation!r}; for other "
+                    "aggregations pass the result of a Metric object instead."
+                )
+        if isinstance(value, KerasTensor):
+            raise ValueError(
+                "add_metric() on a layer was given a symbolic tensor; call it inside `call()`, or use "
+                "`model.add_metric()` on a functional model."
+            )
+        context = getattr(_call_context, "current", None)
+        if context is not None:
+            context.metric_values.append((name, value, aggregation, metric))
+
     @property
     def losses(self):
         """Losses added during the latest call of this layer and of its nested layers."""
         out = []
         for layer in self._flatten_layers():
             out.extend(layer._losses)
+            out.extend(fn() for fn in layer._callable_losses)
             for w in layer._own_weights:
                 if w.regularizer is not None:
                     out.append(w.regularizer(w))

@@ -179,7 +179,11 @@ class Metric:
         if in_symbolic_scope():
             return _zeros_like(self.result())
         self.update_state(*args, **kwargs)
-        return self.result()
+        result = self.result()
+        if isinstance(result, torch.Tensor):
+            # Lets `layer.add_metric(metric(y, p))` log the metric itself, under its own name.
+            result._ember_metric = self
+        return result
 
     def to(self, device):
         """Move every state variable to ``device`` in place; returns ``self``.

@@ -44,15 +44,22 @@ class _Step:
 
 
 class FunctionalGraph:
-    """Ordered layer calls between ``inputs`` and ``outputs`` (nested structures of KerasTensors)."""
+    """Ordered layer calls between ``inputs`` and ``outputs`` (nested structures of KerasTensors).
 
-    def __init__(self, inputs, outputs):
+    ``extras`` are further symbolic tensors computed on every run but not
+    returned as outputs (the model's symbolic ``add_loss``/``add_metric`` values).
+    """
+
+    def __init__(self, inputs, outputs, extras=()):
         _check_symbolic(inputs, "inputs")
         _check_symbolic(outputs, "outputs")
         self.inputs = inputs
         self.outputs = outputs
         self.flat_inputs = flatten(inputs)
         self.flat_outputs = flatten(outputs)
+        self.extras = list(extras)
+        if self.extras:
+            _check_symbolic(self.extras, "add_loss/add_metric values")
         for tensor in self.flat_inputs:
             layer = tensor.history[0] if tensor.history else None
             if layer is None or type(layer).__name__ != "InputLayer":
@@ -79,7 +86,7 @@ class FunctionalGraph:
     def _ordered_nodes(self):
         depth, nodes = {}, {}
         input_ids = {id(t) for t in self.flat_inputs}
-        stack = [(t.history[0]._inbound_nodes[t.history[1]], 0) for t in self.flat_outputs]
+        stack = [(t.history[0]._inbound_nodes[t.history[1]], 0) for t in self.flat_outputs + self.extras]
         while stack:
             node, d = stack.pop()
             if depth.get(id(node), -1) >= d:
@@ -144,6 +151,7 @@ class FunctionalGraph:
         return out
 
     def run(self, flat_inputs):
+        """Outputs (nested like ``outputs``) and the list of ``extras`` values."""
         values = {id(t): v for t, v in zip(self.flat_inputs, flat_inputs)}
         for step in self.steps:
             if step.single_input is not None:
@@ -158,4 +166,7 @@ class FunctionalGraph:
             else:
                 for tensor, value in zip(step.outputs, flatten(result)):
                     values[id(tensor)] = value
-        return pack_sequence_as(self.outputs, [values[id(t)] for t in self.flat_outputs])
+        outputs = pack_sequence_as(self.outputs, [values[id(t)] for t in self.flat_outputs])
+        if self.extras:
+            return outputs, [values[id(t)] for t in self.extras]
+        return outputs, ()

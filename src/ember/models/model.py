@@ -13,6 +13,7 @@ Keras-facing entry points and the overridable steps.
 
 import torch
 
+from ember.graph.keras_tensor import KerasTensor
 from ember.layers.layer import Layer
 from ember.models.functional import FunctionalGraph
 from ember.trainer import steps as _steps
@@ -79,6 +80,7 @@ class Model(Layer):
         super().__init__(**kwargs)
         self._graph = None
         self._module = None
+        self._symbolic_extras = []
         self.compiled = False
         self.stop_training = False
         self.history = None
@@ -166,7 +168,13 @@ class Model(Layer):
     # ------------------------------------------------------------------ calling
     def call(self, inputs, training=None):
         if self._graph is not None:
-            return self._graph.run(self._graph.standardize_inputs(inputs, self.name))
+            outputs, extras = self._graph.run(self._graph.standardize_inputs(inputs, self.name))
+            for (kind, name, aggregation), value in zip(self._symbolic_extras, extras):
+                if kind == "loss":
+                    Layer.add_loss(self, value)
+                else:
+                    Layer.add_metric(self, value, name, aggregation)
+            return outputs
         if self._module is not None:
             if isinstance(inputs, tuple):
                 return self._module(*inputs)
@@ -178,6 +186,49 @@ class Model(Layer):
             "`call(self, inputs, training=None)`, or build the model functionally with "
             "ember.Model(inputs, outputs)."
         )
+
+    # ------------------------------------------------------------------ symbolic losses/metrics
+    def add_loss(self, loss):
+        """Add a loss: a tensor computed in ``call``, a zero-argument callable, or, on a
+        functional model, a symbolic tensor computed from the model's layers (evaluated
+        on every call)."""
+        if isinstance(loss, KerasTensor):
+            self._add_symbolic_extra(loss, ("loss", None, None))
+        else:
+            super().add_loss(loss)
+
+    def add_metric(self, value, name=None, aggregation="mean"):
+        """Log a metric; on a functional model ``value`` may be a symbolic tensor."""
+        if isinstance(value, KerasTensor):
+            if not name:
+                raise ValueError("model.add_metric() needs a `name`, e.g. name='std_of_activation'.")
+            self._add_symbolic_extra(value, ("metric", name, aggregation))
+        else:
+            super().add_metric(value, name, aggregation)
+
+    def _add_symbolic_extra(self, tensor, spec):
+        if self._graph is None:
+            raise ValueError(
+                "Symbolic tensors can only be added to functional models (ember.Model(inputs, outputs)); "
+                "in a subclassed model call add_loss()/add_metric() inside call()."
+            )
+        extras = list(self._graph.extras) + [tensor]
+        self._graph = FunctionalGraph(self._graph.inputs, self._graph.outputs, extras)
+        self._symbolic_extras.append(spec)
+        for layer in self._graph.layers:
+            key = layer.name.replace(".", "_")
+            if key not in self._modules["layers"]:
+                self._modules["layers"][key] = layer
+
+    @property
+    def compiled_loss(self):
+        """Keras 2 style helper: ``self.compiled_loss(y, y_pred, sample_weight, regularization_losses)``."""
+        return _steps.CompiledLossView(self)
+
+    @property
+    def compiled_metrics(self):
+        """Keras 2 style helper: ``self.compiled_metrics.update_state(y, y_pred, sample_weight)``."""
+        return _steps.CompiledMetricsView(self)
 
     # ------------------------------------------------------------------ training API
     def compile(

@@ -97,7 +97,7 @@ class Sequential(Model):
 
     def call(self, inputs, training=None):
         if self._graph is not None:
-            (inputs,) = self._graph.standardize_inputs(inputs, self.name)
+            (inputs,) = self._graph.standardize_inputs(inputs, self.name)  # shape and dtype checks
         for layer in self._stack:
             inputs = layer(inputs)
         return inputs

@@ -198,9 +198,15 @@ class CompiledMetrics:
                     f"`{'weighted_metrics' if weighted else 'metrics'}` must be a list (or a dict keyed by "
                     f"output name), got {type(config).__name__}. Wrap a single metric in a list."
                 )
-            if isinstance(config, dict) or (
-                len(names) > 1 and len(config) == len(names) and all(isinstance(c, (list, tuple)) or c is None for c in config)
-            ):
+            nested = not isinstance(config, dict) and config and all(isinstance(c, (list, tuple)) or c is None for c in config)
+            if nested and len(config) != len(names):
+                what = "weighted_metrics" if weighted else "metrics"
+                raise ValueError(
+                    f"`{what}` has {len(config)} lists but the model has {len(names)} outputs {names}; give "
+                    "one list per output (None or [] for none), a dict keyed by output name, or a flat list "
+                    "applied to every output."
+                )
+            if isinstance(config, dict) or nested:
                 per_output = _per_output(config, names, "metrics")
             else:
                 per_output = [list(config)] + [copy.deepcopy(list(config)) for _ in range(len(names) - 1)]

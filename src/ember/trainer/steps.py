@@ -8,6 +8,7 @@ logs are read lazily.
 import torch
 
 from ember.data.utils import unpack_x_y_sample_weight
+from ember.metrics import Mean
 from ember.trainer.logs import Logs
 from ember.tree import flatten
 
@@ -55,11 +56,28 @@ def predict_step(model, data):
 
 
 def _added_losses(model):
-    """Losses from add_loss() in the latest call, plus weight regularization terms."""
+    """Losses from add_loss() in the latest call, callable losses, and weight regularization terms."""
     values = [loss for layer in getattr(model, "_last_loss_layers", ()) for loss in layer._losses]
-    for weight in model._regularized_weights:
+    values.extend(fn() for fn in getattr(model, "_callable_loss_fns", ()))
+    for weight in getattr(model, "_regularized_weights", ()):
         values.append(weight.regularizer(weight))
     return values
+
+
+def _update_added_metrics(model):
+    """Fold the add_metric() values of the latest call into per-name epoch means."""
+    added = model._added_metrics
+    for name, value, _, metric in getattr(model, "_last_metric_values", ()):
+        if metric is not None:
+            # A Metric object's result: the object already holds the aggregated state.
+            added.setdefault(metric.name, metric)
+            continue
+        tracker = added.get(name)
+        if tracker is None:
+            tracker = added[name] = Mean(name=name)
+        with torch.no_grad():
+            value = torch.as_tensor(value).detach()
+            tracker.to(value.device).update_state(value)
 
 
 def compute_loss(model, x, y, y_pred, sample_weight, training=True):
@@ -81,6 +99,8 @@ def compute_metrics(model, x, y, y_pred, sample_weight):
     config = model._compile_config
     if config is not None:
         config.metrics.update_state(model, y, y_pred, sample_weight, config.loss)
+    if getattr(model, "_last_metric_values", None):
+        _update_added_metrics(model)
     return Logs(model.metrics)
 
 
@@ -88,7 +108,49 @@ def model_metrics(model):
     config = model._compile_config
     if config is None:
         return []
-    return [model._loss_tracker] + config.loss.metrics + config.metrics.metrics
+    return [model._loss_tracker] + config.loss.metrics + config.metrics.metrics + list(model._added_metrics.values())
+
+
+class CompiledLossView:
+    """``model.compiled_loss``: the compiled losses as one callable (Keras 2's custom-step helper).
+
+    Calling it returns the total loss (compiled losses times ``loss_weights``
+    plus ``regularization_losses``) and updates the ``loss`` tracker.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        model = self.model
+        config = model._compile_config
+        total = config.loss(model, y_true, y_pred, sample_weight) if config is not None else None
+        if regularization_losses:
+            added = torch.stack([torch.as_tensor(v, dtype=torch.float32).reshape(()) for v in regularization_losses]).sum()
+            total = added if total is None else total + added
+        if total is None:
+            raise ValueError("compiled_loss: the model was compiled without a loss and no regularization losses were given.")
+        model._loss_tracker.update_state(total.detach(), sample_weight=_batch_size(y_pred))
+        return total
+
+    @property
+    def metrics(self):
+        return [self.model._loss_tracker] + self.model._compile_config.loss.metrics
+
+
+class CompiledMetricsView:
+    """``model.compiled_metrics``: ``update_state(y, y_pred, sample_weight)`` over the compiled metrics."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        config = self.model._compile_config
+        config.metrics.update_state(self.model, y_true, y_pred, sample_weight, config.loss)
+
+    @property
+    def metrics(self):
+        return self.model._compile_config.metrics.metrics
 
 
 def get_metrics_result(model):

@@ -79,6 +79,7 @@ def compile_model(model, optimizer="rmsprop", loss=None, loss_weights=None, metr
         jit_compile=jit_compile,
     )
     model._loss_tracker = Mean(name="loss")
+    model._added_metrics = {}
     names = model.output_names
     if names is None and not isinstance(metrics, dict):
         names = ["output"]  # a subclassed model: assume one output until a batch says otherwise
@@ -127,6 +128,11 @@ def _resolve_verbose(verbose):
 def _prepare_for_training(model):
     model._trainable_params = [p for p in model.trainable_weights if p.requires_grad]
     model._regularized_weights = [w for w in model.weights if getattr(w, "regularizer", None) is not None]
+    model._callable_loss_fns = [fn for layer in model._flatten_layers() for fn in layer._callable_losses]
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and getattr(optimizer, "built", True) is False and model._trainable_params:
+        # Built up front so custom train steps may call optimizer.step() / zero_grad() bare.
+        optimizer.build(model._trainable_params)
     device = model_device(model)
     for metric in model.metrics:
         metric.to(device)
