@@ -15,6 +15,12 @@ from ember.tree import flatten, map_structure, pack_sequence_as
 __all__ = ["ArrayAdapter", "is_array", "to_tensor"]
 
 
+def as_writable(array):
+    """A contiguous array torch can wrap without copying again (read-only arrays are copied)."""
+    array = np.ascontiguousarray(array)
+    return array if array.flags.writeable else array.copy()
+
+
 def is_array(value):
     return isinstance(value, (np.ndarray, torch.Tensor)) or (
         hasattr(value, "__array__") and hasattr(value, "shape") and not isinstance(value, type)
@@ -31,7 +37,7 @@ def to_tensor(value, name):
             raise TypeError(f"`{name}` holds Python objects (dtype=object); expected numeric arrays.")
         if array.dtype.kind in "US":
             raise TypeError(f"`{name}` holds strings; expected numeric arrays.")
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        tensor = torch.from_numpy(as_writable(array))
     if tensor.is_floating_point() and tensor.dtype is torch.float64:
         tensor = tensor.to(torch.get_default_dtype())
     if tensor.ndim == 0:
@@ -57,6 +63,15 @@ def _class_weights_to_sample_weights(class_weight, y):
     for key, weight in class_weight.items():
         table[int(key)] = float(weight)
     return table[labels]
+
+
+def _leaf_lengths(structure, path):
+    """``[("x['a']", 100), ("x['b']", 90)]``: each array's path and sample count."""
+    if isinstance(structure, dict):
+        return [pair for k, v in structure.items() for pair in _leaf_lengths(v, f"{path}[{k!r}]")]
+    if isinstance(structure, (list, tuple)):
+        return [pair for i, v in enumerate(structure) for pair in _leaf_lengths(v, f"{path}[{i}]")]
+    return [(path, int(structure.shape[0]))]
 
 
 class ArrayAdapter:
@@ -89,24 +104,24 @@ class ArrayAdapter:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.num_batches = math.ceil(self.num_samples / batch_size)
+        self.restartable = True
+        self.yields_device_tensors = True
         self._structure = (self.x, self.y, self.sample_weight)
         self._flat = [t for t in flatten(self._structure) if t is not None]
 
     def _check_lengths(self):
-        lengths = {}
+        lengths = []
         for name, struct in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)):
-            if struct is None:
-                continue
-            for leaf in flatten(struct):
-                lengths.setdefault(name, set()).add(int(leaf.shape[0]))
-        all_lengths = set().union(*lengths.values())
-        if len(all_lengths) > 1:
-            detail = ", ".join(f"{k}: {sorted(v)}" for k, v in lengths.items())
+            if struct is not None:
+                lengths.extend(_leaf_lengths(struct, name))
+        distinct = {n for _, n in lengths}
+        if len(distinct) > 1:
+            detail = ", ".join(f"{path}: {n}" for path, n in lengths)
             raise ValueError(
                 f"Data cardinality is ambiguous: all arrays must have the same number of samples "
                 f"(first dimension). Got {detail}. Make sure x, y and sample_weight line up."
             )
-        count = all_lengths.pop()
+        count = distinct.pop()
         if count == 0:
             raise ValueError("Got empty arrays (0 samples); fit/evaluate/predict need at least one sample.")
         return count
@@ -141,6 +156,12 @@ class ArrayAdapter:
 
     def __len__(self):
         return self.num_batches
+
+    def on_epoch_end(self):
+        pass
+
+    def close(self):
+        pass
 
     def __iter__(self):
         order = self._order()

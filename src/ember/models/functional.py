@@ -139,6 +139,10 @@ class FunctionalGraph:
                 value = torch.as_tensor(np.asarray(value))
             if value.dtype is not dtype:
                 value = value.to(dtype)
+            if value.ndim == len(shape) - 1 and shape[-1] == 1:
+                value = value.unsqueeze(-1)  # (N,) for an input of shape (None, 1), as Keras allows
+            elif value.ndim == len(shape) + 1 and value.shape[-1] == 1:
+                value = value.squeeze(-1)
             if value.ndim != len(shape) or any(
                 s is not None and s != v for s, v in zip(shape, value.shape)
             ):

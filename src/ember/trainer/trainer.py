@@ -16,7 +16,8 @@ import torch
 
 from ember import callbacks as callbacks_module
 from ember import optimizers as optimizers_module
-from ember.data import adapter_for, split_validation, unpack_x_y_sample_weight
+from ember.data import EpochIterator, adapter_for, class_weight_batch_fn, split_validation, unpack_x_y_sample_weight
+from ember.data.adapters import is_array_data
 from ember.metrics import Mean
 from ember.trainer.compile_utils import CompiledLoss, CompiledMetrics
 from ember.trainer.logs import Logs, to_float
@@ -139,18 +140,13 @@ def _prepare_for_training(model):
     return device
 
 
-def _run_steps(model, batches, step_fn, callbacks, hook, max_steps=None):
-    """Feed one pass of ``batches`` to ``step_fn``; returns (logs, steps run, exhausted)."""
+def _run_steps(model, batches, step_fn, callbacks, hook):
+    """Feed one epoch of ``batches`` to ``step_fn``; returns (logs, steps run)."""
     listen = getattr(callbacks, f"needs_{hook}_batch_hooks", True)
     begin = getattr(callbacks, f"on_{hook}_batch_begin")
     end = getattr(callbacks, f"on_{hook}_batch_end")
     logs, step = None, 0
-    iterator = iter(batches) if not hasattr(batches, "__next__") else batches
-    while max_steps is None or step < max_steps:
-        try:
-            batch = next(iterator)
-        except StopIteration:
-            return logs, step, True
+    for batch in batches:
         if listen:
             begin(step)
         logs = step_fn(batch)
@@ -159,13 +155,7 @@ def _run_steps(model, batches, step_fn, callbacks, hook, max_steps=None):
         step += 1
         if hook == "train" and model.stop_training:
             break
-    return logs, step, False
-
-
-def _to_device_batches(adapter, device):
-    if hasattr(adapter, "to"):
-        adapter.to(device)
-    return adapter
+    return logs, step
 
 
 def _final_logs(model, logs):
@@ -174,10 +164,53 @@ def _final_logs(model, logs):
     return dict(Logs(logs))
 
 
+class _Default:
+    """Marks an argument left at its default (so an explicit shuffle=True can warn where ignored)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __bool__(self):
+        return bool(self.value)
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+_SHUFFLE_DEFAULT = _Default(True)
+
+
+def _epoch_iterator(model, x, y, sample_weight, batch_size, device, *, shuffle=False, class_weight=None,
+                    steps=None, continue_across_epochs=False, argument="x", pool=None):
+    shuffle_explicit = not isinstance(shuffle, _Default)
+    shuffle = bool(shuffle)
+    pool = pool or {}
+    adapter = adapter_for(
+        x, y, sample_weight, batch_size, shuffle=shuffle, class_weight=class_weight, argument=argument,
+        input_names=model.input_names, shuffle_explicit=shuffle_explicit, **pool,
+    )
+    if getattr(adapter, "infinite", False) and steps is None:
+        raise ValueError(
+            f"`{argument}` is an infinite data source (it never runs out), so the number of batches per "
+            f"epoch must be given: pass `steps_per_epoch` (fit), `validation_steps` or `steps` "
+            f"(evaluate/predict)."
+        )
+    if hasattr(adapter, "to"):
+        adapter.to(device)
+    weight_fn = None if getattr(adapter, "yields_device_tensors", False) else class_weight_batch_fn(class_weight)
+    return EpochIterator(adapter, device, steps=steps, continue_across_epochs=continue_across_epochs,
+                         class_weight_fn=weight_fn)
+
+
+def _pool_args(workers, use_multiprocessing, max_queue_size):
+    return {"workers": workers, "use_multiprocessing": use_multiprocessing, "max_queue_size": max_queue_size}
+
+
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-        validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+        validation_split=0.0, validation_data=None, shuffle=_SHUFFLE_DEFAULT, class_weight=None,
         sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-        validation_batch_size=None, validation_freq=1):
+        validation_batch_size=None, validation_freq=1, max_queue_size=None, workers=None,
+        use_multiprocessing=None):
     _require_compiled(model, "fit")
     verbose = _resolve_verbose(verbose)
     _check_positive_int(epochs, "epochs", allow_zero=True)
@@ -188,44 +221,72 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     elif validation_split and not 0 < validation_split < 1:
         raise ValueError(f"`validation_split` must be a float in (0, 1), got {validation_split!r}.")
     device = _prepare_for_training(model)
-    train_data = _to_device_batches(
-        adapter_for(x, y, sample_weight, batch_size, shuffle=shuffle, class_weight=class_weight), device
+    pool = _pool_args(workers, use_multiprocessing, max_queue_size)
+    train = _epoch_iterator(
+        model, x, y, sample_weight, batch_size, device, shuffle=shuffle, class_weight=class_weight,
+        steps=steps_per_epoch, continue_across_epochs=steps_per_epoch is not None, pool=pool,
     )
-    val_data = None
-    if validation_data is not None:
-        vx, vy, vsw = _unpack_validation(validation_data)
-        val_data = _to_device_batches(
-            adapter_for(vx, vy, vsw, validation_batch_size or batch_size, argument="validation_data"), device
-        )
-    steps = steps_per_epoch or train_data.num_batches
+    val = None
+    try:
+        if validation_data is not None:
+            vx, vy, vsw = _unpack_validation(validation_data)
+            val = _epoch_iterator(model, vx, vy, vsw, validation_batch_size or batch_size, device,
+                                  steps=validation_steps, argument="validation_data", pool=pool)
+        return _fit_loop(model, train, val, epochs, initial_epoch, verbose, callbacks, validation_freq)
+    finally:
+        train.close()
+        if val is not None:
+            val.close()
+
+
+def _fit_loop(model, train, val, epochs, initial_epoch, verbose, callbacks, validation_freq):
+    steps = train.steps or train.num_batches
     callback_list = callbacks_module.CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, model=model,
         verbose=verbose, epochs=epochs, steps=steps,
     )
     model.stop_training = False
     step_fn = model.train_step
-    continuing = iter(train_data) if steps_per_epoch else None
     callback_list.on_train_begin()
-    epoch_logs = {}
+    epoch_logs, total_steps = {}, 0
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         model.train(True)
         callback_list.on_epoch_begin(epoch)
-        batches = continuing if continuing is not None else train_data
-        logs, ran, exhausted = _run_steps(model, batches, step_fn, callback_list, "train", steps_per_epoch)
+        logs, ran = _run_steps(model, train.epoch(), step_fn, callback_list, "train")
+        total_steps += ran
         if ran == 0:
-            warnings.warn(_ran_out_message(epoch, steps_per_epoch or steps, 0), UserWarning, stacklevel=3)
+            if total_steps == 0:
+                raise ValueError(
+                    "The training data produced no batches. Check that it is not empty (and that a "
+                    "generator has not already been consumed)."
+                )
+            warnings.warn(_ran_out_message(epoch, steps, 0), UserWarning, stacklevel=3)
             break
         epoch_logs = _final_logs(model, logs)
-        if val_data is not None and _should_validate(epoch, validation_freq):
-            val_logs = _evaluate_loop(model, val_data, callback_list, validation_steps)
+        if val is not None and _should_validate(epoch, validation_freq):
+            val_logs = _evaluate_loop(model, val, callback_list)
             epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        train.on_epoch_end()
         callback_list.on_epoch_end(epoch, epoch_logs)
-        if exhausted and steps_per_epoch and ran < steps_per_epoch:
-            warnings.warn(_ran_out_message(epoch, steps_per_epoch, ran), UserWarning, stacklevel=3)
-            break
+        if train.exhausted and train.persistent:
+            if train.steps is not None and ran < train.steps:
+                warnings.warn(_ran_out_message(epoch, train.steps, ran), UserWarning, stacklevel=3)
+                break
+            if train.steps is None and epoch + 1 < epochs:
+                warnings.warn(
+                    f"Your input ran out of data after epoch {epoch + 1} ({ran} steps): a generator or "
+                    f"iterator is never restarted, so training stopped before epoch {epoch + 2} of {epochs}. "
+                    "Pass `steps_per_epoch` with a generator that yields `steps_per_epoch * epochs` batches "
+                    "(e.g. one that loops forever), or a re-iterable dataset.",
+                    UserWarning, stacklevel=3,
+                )
+                break
         if model.stop_training:
             break
+    if epochs > 0 and hasattr(model.optimizer, "finalize_variable_values"):
+        # As Keras: e.g. with `use_ema=True`, the weights become their moving averages.
+        model.optimizer.finalize_variable_values(model.trainable_weights)
     model.train(False)
     callback_list.on_train_end(epoch_logs)
     return model.history
@@ -233,9 +294,10 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
 
 def _ran_out_message(epoch, expected, ran):
     return (
-        f"Your input ran out of data in epoch {epoch + 1}: {ran} of {expected} steps ran; training "
-        f"stopped. Make sure the data can produce `steps_per_epoch * epochs` batches "
-        f"({expected} per epoch), e.g. repeat it or lower `steps_per_epoch`."
+        f"Your input ran out of data in epoch {epoch + 1}: {ran} of {expected or 'the expected'} steps ran; "
+        "training stopped. A generator is never restarted, and a dataset is not restarted when "
+        "`steps_per_epoch` is set: make sure the data can produce `steps_per_epoch * epochs` batches "
+        "(e.g. repeat it) or lower `steps_per_epoch`."
     )
 
 
@@ -258,66 +320,80 @@ def _should_validate(epoch, validation_freq):
 
 
 def _unpack_validation(validation_data):
-    if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
-        return unpack_x_y_sample_weight(validation_data)
-    if isinstance(validation_data, list) and len(validation_data) in (2, 3):
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and is_array_data(validation_data[0]):
         return unpack_x_y_sample_weight(tuple(validation_data))
-    raise ValueError(
-        "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), got "
-        f"{type(validation_data).__name__}."
-    )
+    if isinstance(validation_data, (tuple, list)):
+        raise ValueError(
+            "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight) of "
+            f"arrays, or a dataset/generator/Sequence; got a {type(validation_data).__name__} of "
+            f"{len(validation_data)} elements."
+        )
+    return validation_data, None, None
 
 
-def _evaluate_loop(model, data, callback_list, steps, in_fit=True):
+def _evaluate_loop(model, data, callback_list):
     model.reset_metrics()
     model.train(False)
     callback_list.on_test_begin()
     with torch.no_grad():
-        logs, _, _ = _run_steps(model, data, model.test_step, callback_list, "test", steps)
+        logs, ran = _run_steps(model, data.epoch(), model.test_step, callback_list, "test")
+    if ran == 0:
+        raise ValueError(
+            "The evaluation data produced no batches: it is empty, or a generator given as "
+            "`validation_data` ran dry (set `validation_steps` so each validation run takes only that many)."
+        )
     logs = _final_logs(model, logs)
     callback_list.on_test_end(logs)
     return logs
 
 
 def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-             callbacks=None, return_dict=False):
+             callbacks=None, return_dict=False, max_queue_size=None, workers=None, use_multiprocessing=None):
     _require_compiled(model, "evaluate")
     verbose = _resolve_verbose(verbose)
     _check_positive_int(steps, "steps", optional=True)
     device = _prepare_for_training(model)
-    data = _to_device_batches(adapter_for(x, y, sample_weight, batch_size), device)
-    callback_list = callbacks_module.CallbackList(
-        callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
-        steps=steps or data.num_batches,
-    )
-    logs = _evaluate_loop(model, data, callback_list, steps, in_fit=False)
+    data = _epoch_iterator(model, x, y, sample_weight, batch_size, device, steps=steps,
+                           pool=_pool_args(workers, use_multiprocessing, max_queue_size))
+    try:
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
+            steps=steps or data.num_batches,
+        )
+        logs = _evaluate_loop(model, data, callback_list)
+    finally:
+        data.close()
     if return_dict:
         return logs
-    values = [logs[name] for name in model.metrics_names if name in logs]
+    values = [logs[name] for name in model.metrics_names if name in logs] or list(logs.values())
     return values[0] if len(values) == 1 else values
 
 
-def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None, max_queue_size=None,
+            workers=None, use_multiprocessing=None):
     verbose = _resolve_verbose(verbose)
     _check_positive_int(steps, "steps", optional=True)
     device = model_device(model)
-    data = _to_device_batches(adapter_for(x, None, None, batch_size), device)
-    callback_list = callbacks_module.CallbackList(
-        callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
-        steps=steps or data.num_batches,
-    )
+    data = _epoch_iterator(model, x, None, None, batch_size, device, steps=steps,
+                           pool=_pool_args(workers, use_multiprocessing, max_queue_size))
     outputs = []
 
     def step(batch):
-        out = model.predict_step(batch)
-        outputs.append(out)
+        outputs.append(model.predict_step(batch))
         return {}
 
-    model.train(False)
-    callback_list.on_predict_begin()
-    with torch.no_grad():
-        _run_steps(model, data, step, callback_list, "predict", steps)
-    callback_list.on_predict_end()
+    try:
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
+            steps=steps or data.num_batches,
+        )
+        model.train(False)
+        callback_list.on_predict_begin()
+        with torch.no_grad():
+            _run_steps(model, data.epoch(), step, callback_list, "predict")
+        callback_list.on_predict_end()
+    finally:
+        data.close()
     if not outputs:
         raise ValueError("predict() got no batches: the input is empty.")
     flat = [flatten(o) for o in outputs]
@@ -326,29 +402,29 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     return map_structure(lambda _: next(position), outputs[0])
 
 
+def _single_batch(model, x, y, sample_weight, class_weight=None):
+    device = _prepare_for_training(model)
+    data = _epoch_iterator(model, x, y, sample_weight, _num_samples(x), device, class_weight=class_weight)
+    return next(iter(data.epoch()))
+
+
 def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
     _require_compiled(model, "train_on_batch")
-    device = _prepare_for_training(model)
-    data = adapter_for(x, y, sample_weight, batch_size=_num_samples(x), class_weight=class_weight)
+    batch = _single_batch(model, x, y, sample_weight, class_weight)
     model.reset_metrics()
     model.train(True)
-    logs = None
-    for batch in _to_device_batches(data, device):
-        logs = model.train_step(batch)
+    logs = model.train_step(batch)
     model.train(False)
     return _single_batch_result(model, logs, return_dict)
 
 
 def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
     _require_compiled(model, "test_on_batch")
-    device = _prepare_for_training(model)
-    data = adapter_for(x, y, sample_weight, batch_size=_num_samples(x))
+    batch = _single_batch(model, x, y, sample_weight)
     model.reset_metrics()
     model.train(False)
-    logs = None
     with torch.no_grad():
-        for batch in _to_device_batches(data, device):
-            logs = model.test_step(batch)
+        logs = model.test_step(batch)
     return _single_batch_result(model, logs, return_dict)
 
 
