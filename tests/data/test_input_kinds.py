@@ -233,3 +233,21 @@ def test_evaluate_and_predict_steps_with_generators():
     assert recorder.seen["test"] == [0, 1, 2]
     out = model.predict((batch(i)[0] for i in range(3)), verbose=0)
     assert out.shape == (12, 1)
+
+
+def test_generator_aliases_are_deprecated_but_work():
+    model, recorder = recording_model()
+    with pytest.warns(DeprecationWarning, match="fit_generator is deprecated; use Model.fit"):
+        model.fit_generator(counting_generator(), steps_per_epoch=2, epochs=1, verbose=0)
+    assert recorder.seen["train"] == [0, 1]
+    with pytest.warns(DeprecationWarning, match="evaluate_generator"):
+        model.evaluate_generator(counting_generator(), steps=2, verbose=0)
+    with pytest.warns(DeprecationWarning, match="predict_generator"):
+        assert model.predict_generator(counting_generator(), steps=2, verbose=0).shape == (8, 1)
+
+
+def test_keras2_pool_arguments_are_accepted_for_generators():
+    model, recorder = recording_model()
+    model.fit(counting_generator(), steps_per_epoch=2, epochs=1, workers=2, use_multiprocessing=False,
+              max_queue_size=5, verbose=0)
+    assert recorder.seen["train"] == [0, 1]

@@ -36,6 +36,17 @@ def _captured_parameters(graph):
     return found
 
 
+def _warn_deprecated(old, new):
+    import warnings
+
+    warnings.warn(
+        f"Model.{old} is deprecated; use Model.{new}, which accepts generators and Sequences directly "
+        "(with the same steps_per_epoch, validation_steps, workers, use_multiprocessing arguments).",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 class Model(Layer):
     """A model: layers plus ``compile``/``fit``/``evaluate``/``predict``.
 
@@ -267,6 +278,21 @@ class Model(Layer):
     def predict(self, x, **kwargs):
         """Model outputs on ``x`` as NumPy arrays, nested like the model's outputs."""
         return _trainer.predict(self, x, **kwargs)
+
+    def fit_generator(self, generator, *args, **kwargs):
+        """Deprecated alias of ``fit`` (Keras 2), which accepts generators and Sequences itself."""
+        _warn_deprecated("fit_generator", "fit")
+        return self.fit(generator, *args, **kwargs)
+
+    def evaluate_generator(self, generator, *args, **kwargs):
+        """Deprecated alias of ``evaluate`` (Keras 2)."""
+        _warn_deprecated("evaluate_generator", "evaluate")
+        return self.evaluate(generator, *args, **kwargs)
+
+    def predict_generator(self, generator, *args, **kwargs):
+        """Deprecated alias of ``predict`` (Keras 2)."""
+        _warn_deprecated("predict_generator", "predict")
+        return self.predict(generator, *args, **kwargs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         return _trainer.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
