@@ -11,6 +11,7 @@ Example:
 from ember import activations as activations
 from ember import backend as backend
 from ember import callbacks as callbacks
+from ember import constraints as constraints
 from ember import datasets as datasets
 from ember import initializers as initializers
 from ember import layers as layers
@@ -18,6 +19,7 @@ from ember import losses as losses
 from ember import metrics as metrics
 from ember import models as models
 from ember import optimizers as optimizers
+from ember import regularizers as regularizers
 from ember import utils as utils
 from ember.layers import Input as Input
 from ember.models import Model as Model
@@ -32,6 +34,7 @@ __all__ = [
     "activations",
     "backend",
     "callbacks",
+    "constraints",
     "datasets",
     "initializers",
     "layers",
@@ -39,5 +42,6 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "regularizers",
     "utils",
 ]

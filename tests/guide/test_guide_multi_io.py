@@ -61,7 +61,9 @@ def test_dict_losses_metrics_and_loss_weights_match_keras(data):
 
     x = {"img_input": img, "ts_input": ts}
     y = {"score_output": score, "class_output": cls}
-    h, _ = assert_fit_matches_keras(make_model, compile_kwargs, x, y)
+    # Convolutions accumulate in a different order than Keras's, and RMSprop's first steps are nearly
+    # sign-like (g / sqrt(0.1 g^2)), so float32 rounding differences reach ~1.5e-3 in outputs near 0.
+    h, _ = assert_fit_matches_keras(make_model, compile_kwargs, x, y, predict_atol=3e-3)
     for epoch in range(2):
         # per-output losses are epoch means; the total is their weighted sum
         assert h["loss"][epoch] == pytest.approx(2 * h["score_output_loss"][epoch] + h["class_output_loss"][epoch], rel=1e-4)

@@ -45,3 +45,13 @@ def test_validation_sample_weight_matches_keras(data):
 
     assert_fit_matches_keras(dense_model(6, 3, "softmax"), compile_kwargs, x, y,
                              validation_data=(x[:16], y[:16], np.arange(16) % 3))
+
+
+def test_loss_scale_factor_in_fit_matches_keras(data):
+    x, y = data
+
+    def compile_kwargs(lib):
+        return {"optimizer": lib.optimizers.SGD(0.1, loss_scale_factor=128.0),
+                "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+
+    assert_fit_matches_keras(dense_model(6, 3, "softmax"), compile_kwargs, x, y)

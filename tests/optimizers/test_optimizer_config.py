@@ -8,9 +8,28 @@ import pytest
 import torch
 
 from ember import optimizers
-from ember.optimizers import adam, base_optimizer, clipping, learning_rate_utils, registry, rmsprop, sgd
+from ember.optimizers import (
+    accumulation,
+    adadelta,
+    adafactor,
+    adagrad,
+    adam,
+    adamax,
+    adamw,
+    base_optimizer,
+    clipping,
+    ema,
+    ftrl,
+    learning_rate_utils,
+    lion,
+    nadam,
+    numerics,
+    registry,
+    rmsprop,
+    sgd,
+)
 
-NAMES = ["SGD", "RMSprop", "Adam"]
+NAMES = ["SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion", "Adafactor"]
 
 CONFIG_CASES = [
     ("SGD", {}),
@@ -19,13 +38,43 @@ CONFIG_CASES = [
     ("RMSprop", {"rho": 0.8, "momentum": 0.2, "epsilon": 1e-4, "centered": True, "weight_decay": 0.01}),
     ("Adam", {}),
     ("Adam", {"beta_1": 0.8, "beta_2": 0.99, "amsgrad": True, "global_clipnorm": 2.0, "loss_scale_factor": 8.0}),
+    ("AdamW", {}),
+    ("AdamW", {"weight_decay": 0.1, "amsgrad": True, "use_ema": True, "ema_overwrite_frequency": 5}),
+    ("Adagrad", {}),
+    ("Adagrad", {"initial_accumulator_value": 0.5, "epsilon": 1e-3, "gradient_accumulation_steps": 4}),
+    ("Adadelta", {}),
+    ("Adadelta", {"rho": 0.5, "epsilon": 1e-3, "clipvalue": 0.5}),
+    ("Adamax", {}),
+    ("Adamax", {"beta_1": 0.8, "beta_2": 0.9, "epsilon": 1e-3, "use_ema": True, "ema_momentum": 0.9}),
+    ("Nadam", {}),
+    ("Nadam", {"beta_1": 0.8, "beta_2": 0.9, "epsilon": 1e-3, "weight_decay": 0.01}),
+    ("Ftrl", {}),
+    (
+        "Ftrl",
+        {
+            "learning_rate_power": -0.7,
+            "initial_accumulator_value": 0.2,
+            "l1_regularization_strength": 0.1,
+            "l2_regularization_strength": 0.2,
+            "l2_shrinkage_regularization_strength": 0.3,
+            "beta": 0.4,
+        },
+    ),
+    ("Lion", {}),
+    ("Lion", {"beta_1": 0.5, "beta_2": 0.9, "global_clipnorm": 1.0}),
+    ("Adafactor", {}),
+    (
+        "Adafactor",
+        {"beta_2_decay": -0.5, "epsilon_1": 1e-20, "epsilon_2": 1e-2, "clip_threshold": 2.0, "relative_step": False},
+    ),
 ]
 
 
-def test_public_names():
-    assert sorted(optimizers.__all__) == sorted(
-        ["Optimizer", "SGD", "RMSprop", "Adam", "sgd_update", "rmsprop_update", "adam_update", "get", "serialize", "deserialize"]
-    )
+def test_every_optimizer_is_exported_with_its_update_function():
+    for name in NAMES:
+        assert name in optimizers.__all__
+        if name != "AdamW":  # AdamW reuses Adam's update rule
+            assert f"{name.lower()}_update" in optimizers.__all__
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -78,6 +127,14 @@ def test_default_names_follow_keras():
     assert re.fullmatch(r"adam(_\d+)?", first) and first != second
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_default_name_matches_keras(name, keras):
+    pattern = r"(.*?)(_\d+)?"
+    ours = re.fullmatch(pattern, getattr(optimizers, name)().name).group(1)
+    theirs = re.fullmatch(pattern, getattr(keras.optimizers, name)().name).group(1)
+    assert ours == theirs
+
+
 @pytest.mark.parametrize(
     "identifier, expected",
     [
@@ -88,6 +145,15 @@ def test_default_names_follow_keras():
         ("RMSProp", "RMSprop"),
         ("adam", "Adam"),
         ("Adam", "Adam"),
+        ("adamw", "AdamW"),
+        ("AdamW", "AdamW"),
+        ("adagrad", "Adagrad"),
+        ("adadelta", "Adadelta"),
+        ("adamax", "Adamax"),
+        ("nadam", "Nadam"),
+        ("ftrl", "Ftrl"),
+        ("lion", "Lion"),
+        ("adafactor", "Adafactor"),
     ],
 )
 def test_get_by_name_agrees_with_keras(identifier, expected, keras):
@@ -106,7 +172,7 @@ def test_get_other_identifiers():
     assert type(optimizers.get(optimizers.RMSprop)) is optimizers.RMSprop
     from_dict = optimizers.get({"class_name": "SGD", "config": {"momentum": 0.5}})
     assert type(from_dict) is optimizers.SGD and from_dict.momentum == 0.5
-    assert registry.ALL_OPTIMIZERS == {"sgd": optimizers.SGD, "rmsprop": optimizers.RMSprop, "adam": optimizers.Adam}
+    assert registry.ALL_OPTIMIZERS == {name.lower(): getattr(optimizers, name) for name in NAMES}
 
 
 class StepDecay:
@@ -146,7 +212,29 @@ def test_user_defined_optimizer_round_trip():
     assert type(clone) is Halving and float(clone.learning_rate) == 0.5
 
 
-@pytest.mark.parametrize("module", [adam, base_optimizer, clipping, learning_rate_utils, registry, rmsprop, sgd])
+@pytest.mark.parametrize(
+    "module",
+    [
+        accumulation,
+        adadelta,
+        adafactor,
+        adagrad,
+        adam,
+        adamax,
+        adamw,
+        base_optimizer,
+        clipping,
+        ema,
+        ftrl,
+        learning_rate_utils,
+        lion,
+        nadam,
+        numerics,
+        registry,
+        rmsprop,
+        sgd,
+    ],
+)
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, extraglobs={"torch": torch}, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

@@ -24,9 +24,33 @@ BAD_ARGUMENTS = [
     ("Adam", {"learning_rate": "fast"}, ValueError, r"`learning_rate` should be a float.*learning_rate='fast'", True),
     ("Adam", {"learning_rate": None}, ValueError, r"learning_rate=None", True),
     ("Adam", {"learning_rat": 0.1}, ValueError, r"Argument\(s\) not recognized: \{'learning_rat': 0\.1\}", True),
-    ("SGD", {"gradient_accumulation_steps": 1}, ValueError, r"must be an integer >= 2\. Received: gradient_accumulation_steps=1", True),
-    ("SGD", {"gradient_accumulation_steps": 4}, NotImplementedError, r"gradient_accumulation_steps=4", False),
-    ("Adam", {"use_ema": True}, NotImplementedError, r"`use_ema` is not supported.*use_ema=True", False),
+    ("SGD", {"gradient_accumulation_steps": 1}, ValueError, r"must be an integer >= 2 .*Received: gradient_accumulation_steps=1", True),
+    ("Adam", {"gradient_accumulation_steps": -2}, ValueError, r"gradient_accumulation_steps=-2", True),
+    ("Adam", {"gradient_accumulation_steps": 2.5}, ValueError, r"must be an integer >= 2.*gradient_accumulation_steps=2\.5", False),
+    ("Adam", {"gradient_accumulation_steps": "4"}, ValueError, r"gradient_accumulation_steps='4'", False),
+    ("Adam", {"use_ema": True, "ema_momentum": 1.5}, ValueError, r"`ema_momentum` must be in the range \[0, 1\]\. Received: ema_momentum=1\.5", True),
+    ("SGD", {"use_ema": True, "ema_momentum": -0.1}, ValueError, r"ema_momentum=-0\.1", True),
+    ("SGD", {"use_ema": True, "ema_momentum": "high"}, ValueError, r"ema_momentum='high'", False),
+    (
+        "Adam",
+        {"use_ema": True, "ema_overwrite_frequency": 1.5},
+        ValueError,
+        r"`ema_overwrite_frequency` must be an integer >= 1 or None\. Received: ema_overwrite_frequency=1\.5",
+        True,
+    ),
+    ("Adam", {"use_ema": True, "ema_overwrite_frequency": -1}, ValueError, r"ema_overwrite_frequency=-1", True),
+    ("AdamW", {"weight_decay": None}, ValueError, r"`weight_decay` must be a float\. Received: weight_decay=None", True),
+    ("Lion", {"beta_1": 0.0}, ValueError, r"`beta_1` must be in the \(0, 1\] range.*Received: beta_1=0\.0", True),
+    ("Lion", {"beta_1": 1.5}, ValueError, r"beta_1=1\.5", True),
+    ("Ftrl", {"learning_rate_power": 0.5}, ValueError, r"`learning_rate_power` needs to be negative or zero\. Received: learning_rate_power=0\.5", True),
+    ("Ftrl", {"initial_accumulator_value": -0.1}, ValueError, r"`initial_accumulator_value` needs to be positive or zero.*=-0\.1", True),
+    ("Ftrl", {"l1_regularization_strength": -1.0}, ValueError, r"l1_regularization_strength=-1\.0", True),
+    ("Ftrl", {"l2_regularization_strength": -1.0}, ValueError, r"l2_regularization_strength=-1\.0", True),
+    ("Ftrl", {"l2_shrinkage_regularization_strength": -1.0}, ValueError, r"l2_shrinkage_regularization_strength=-1\.0", True),
+    ("Ftrl", {"beta": "0.1"}, ValueError, r"`beta` must be a number\. Received: beta='0\.1'", False),
+    ("Ftrl", {"learning_rate_power": "-0.5"}, ValueError, r"learning_rate_power='-0\.5'", False),
+    ("Adagrad", {"learning_rate": [0.1]}, ValueError, r"learning_rate=\[0\.1\]", True),
+    ("Nadam", {"epsilonn": 1e-3}, ValueError, r"Argument\(s\) not recognized: \{'epsilonn': 0\.001\}", True),
     ("RMSprop", {"weight_decay": "0.1"}, ValueError, r"`weight_decay` must be a number or None, got weight_decay='0\.1'", False),
     ("Adam", {"clipnorm": [1.0]}, ValueError, r"`clipnorm` must be a number or None", False),
 ]
@@ -52,6 +76,13 @@ ACCEPTED = [
     ("RMSprop", {"rho": 2.0, "epsilon": -1.0}),
     ("Adam", {"beta_1": 2.0}),
     ("SGD", {"momentum": 1.0, "clipnorm": 0.0}),
+    ("SGD", {"gradient_accumulation_steps": 0}),
+    ("Adam", {"use_ema": True, "ema_overwrite_frequency": 0}),
+    ("Adam", {"ema_momentum": 5.0}),  # EMA arguments are only checked with use_ema=True
+    ("Adafactor", {"clip_threshold": -1.0, "beta_2_decay": 0.5}),
+    ("Ftrl", {"beta": -1.0}),
+    ("Lion", {"beta_1": np.float32(0.5)}),
+    ("Ftrl", {"l1_regularization_strength": np.float64(0.5)}),
 ]
 
 
@@ -144,9 +175,9 @@ def test_from_config_with_unknown_schedule():
 @pytest.mark.parametrize(
     "identifier, pattern",
     [
-        ("nope", r"Could not interpret optimizer identifier: 'nope'.*\['adam', 'rmsprop', 'sgd'\]"),
+        ("nope", r"Could not interpret optimizer identifier: 'nope'.*\['adadelta', 'adafactor', 'adagrad', 'adam', 'adamax'"),
         (3, r"Could not interpret optimizer identifier: 3"),
-        ({"class_name": "Adagrad2", "config": {}}, r"'Adagrad2'.*\['adam', 'rmsprop', 'sgd'\]"),
+        ({"class_name": "Adagrad2", "config": {}}, r"'Adagrad2'.*'nadam', 'rmsprop', 'sgd'\]"),
         (torch.optim.SGD, r"Could not interpret optimizer identifier"),
     ],
 )

@@ -49,6 +49,16 @@ def test_slots_follow_their_variable():
     assert optimizer.iterations.dtype == torch.int64 and optimizer.iterations.name == "iteration"
 
 
+@pytest.mark.parametrize("name", ["Adagrad", "Ftrl"])
+def test_constant_initialized_slots_keep_layout(name):
+    kernel = Variable(torch.randn(2, 3, 4, 5).to(memory_format=torch.channels_last), name="kernel")
+    optimizer = getattr(optimizers, name)(initial_accumulator_value=0.25)
+    optimizer.build([kernel])
+    accumulator = next(v for v in optimizer.variables if v.name == "kernel_accumulator")
+    assert accumulator.stride() == kernel.stride()
+    assert (accumulator.numpy() == 0.25).all()
+
+
 def test_step_accepts_module_parameters_generator():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
@@ -125,26 +135,37 @@ def test_schedule_receives_python_step_counts():
     assert len(calls) == 3
 
 
-def test_save_and_load_own_variables_resume_exactly():
-    uninterrupted, variables = optimizers.Adam(0.05, amsgrad=True), _variables()
-    for step in range(4):
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optimizers.Adam(0.05, amsgrad=True),
+        lambda: optimizers.Nadam(0.05),  # its momentum product is state with a Python mirror
+        lambda: optimizers.Adafactor(0.05, use_ema=True, ema_overwrite_frequency=3),
+        lambda: optimizers.Ftrl(0.05, gradient_accumulation_steps=3),  # stop mid-accumulation
+    ],
+)
+def test_save_and_load_own_variables_resume_exactly(make):
+    uninterrupted, variables = make(), _variables()
+    for step in range(7):
         uninterrupted.apply_gradients(zip(_gradients(step), variables))
 
-    first, resumed_vars = optimizers.Adam(0.05, amsgrad=True), _variables()
-    for step in range(2):
+    first, resumed_vars = make(), _variables()
+    for step in range(4):
         first.apply_gradients(zip(_gradients(step), resumed_vars))
     store = {}
     first.save_own_variables(store)
     assert sorted(store, key=int) == [str(i) for i in range(len(first.variables))]
 
-    second = optimizers.Adam(0.05, amsgrad=True)
+    second = make()
     second.build(resumed_vars)
     second.load_own_variables(store)
-    assert int(second.iterations) == 2
-    for step in range(2, 4):
+    assert int(second.iterations) == int(first.iterations)
+    for step in range(4, 7):
         second.apply_gradients(zip(_gradients(step), resumed_vars))
     for expected, got in zip(variables, resumed_vars):
         np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    for expected, got in zip(uninterrupted.variables, second.variables):
+        np.testing.assert_array_equal(got.numpy(), expected.numpy(), err_msg=got.name)
 
 
 def test_load_own_variables_with_wrong_count_warns():
@@ -205,6 +226,14 @@ def test_scale_loss():
         lambda: optimizers.Adam(learning_rate=lambda step: 0.01 / (1 + step), weight_decay=0.1, global_clipnorm=1.0),
         lambda: optimizers.RMSprop(momentum=0.5, centered=True, clipnorm=0.5),
         lambda: optimizers.SGD(momentum=0.9, nesterov=True, clipvalue=0.1, loss_scale_factor=2.0),
+        lambda: optimizers.AdamW(amsgrad=True, use_ema=True, ema_overwrite_frequency=2),
+        lambda: optimizers.Adagrad(gradient_accumulation_steps=2, global_clipnorm=1.0),
+        lambda: optimizers.Adadelta(weight_decay=0.1, use_ema=True),
+        lambda: optimizers.Adamax(gradient_accumulation_steps=3, use_ema=True, ema_overwrite_frequency=1),
+        lambda: optimizers.Nadam(learning_rate=lambda step: 0.01 * 0.9**step, gradient_accumulation_steps=2),
+        lambda: optimizers.Ftrl(l1_regularization_strength=0.1, beta=0.1, clipnorm=1.0),
+        lambda: optimizers.Lion(weight_decay=0.1, use_ema=True),
+        lambda: optimizers.Adafactor(gradient_accumulation_steps=2, use_ema=True),
     ],
 )
 def test_hot_path_never_reads_tensors_back(make, monkeypatch):
@@ -224,7 +253,7 @@ def test_hot_path_never_reads_tensors_back(make, monkeypatch):
     params[1].grad = None
     optimizer.step(params)
     monkeypatch.undo()
-    assert int(optimizer.iterations) == 5
+    assert int(optimizer.iterations) == 5 // (optimizer.gradient_accumulation_steps or 1)
 
 
 def test_clipping_functions_against_numpy():

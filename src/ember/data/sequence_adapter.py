@@ -96,7 +96,7 @@ class SequenceAdapter:
 
     def _count_batches(self):
         sequence = self.sequence
-        count = sequence.num_batches if hasattr(type(sequence), "num_batches") else len(sequence)
+        count = sequence.num_batches if hasattr(type(sequence), "num_batches") else type(sequence).__len__(sequence)
         if count is None:
             return None
         if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:

@@ -31,6 +31,7 @@ workers without leaving orphaned or zombie processes.
 """
 
 import concurrent.futures
+import concurrent.futures.process  # imported now: importing it lazily fails at interpreter exit
 import contextlib
 import hashlib
 import itertools
@@ -394,9 +395,7 @@ class WorkerPool:
             self._abandon(pending)
             raise
         except BaseException:
-            for _, future in pending:
-                future.cancel()
-            self._resources.release(hard=True)
+            self._stop_after_error(pending)
             raise
 
     def _start_pass(self):
@@ -477,14 +476,27 @@ class WorkerPool:
             exc.add_note(f"Raised by {self._target(index)} in a worker {_WORKER_NOUN[self.mode]}.")
             raise
 
-    def _abandon(self, pending):
-        running = [future for _, future in pending if not future.cancel()]
-        if not running:
-            return
+    def _wait_for(self, futures):
+        """Wait (bounded) for loads already running; False if some did not finish in time."""
         try:
-            _, not_done = concurrent.futures.wait(running, timeout=_DRAIN_TIMEOUT_S)
+            _, not_done = concurrent.futures.wait(futures, timeout=_DRAIN_TIMEOUT_S)
         except BaseException:
             self._resources.release(hard=True)
             raise
-        if not_done:
+        return not not_done
+
+    def _abandon(self, pending):
+        # The consumer stopped early: drop what has not started; let what has finish, so no load of
+        # this pass overlaps the next pass or the caller's on_epoch_end.
+        running = [future for _, future in pending if not future.cancel()]
+        if running and not self._wait_for(running):
+            self._resources.release(hard=True)
+
+    def _stop_after_error(self, pending):
+        for _, future in pending:
+            future.cancel()
+        if self.mode == "threads":  # threads cannot be killed: let running loads finish, then join them
+            finished = self._wait_for([future for _, future in pending])
+            self._resources.release(hard=not finished)
+        else:
             self._resources.release(hard=True)

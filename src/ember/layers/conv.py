@@ -15,8 +15,9 @@ convolution over a height-1 image for the same reason.
 import torch
 import torch.nn.functional as F
 
-from ember import activations, initializers
+from ember import activations, constraints, initializers, regularizers
 from ember.layers._config import activation_config
+from ember.layers.core import regularization_config
 from ember.layers.layer import Layer
 
 __all__ = ["Conv1D", "Conv2D", "conv_output_length", "same_padding"]
@@ -167,11 +168,11 @@ class BaseConv(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     # ------------------------------------------------------------------ build
     def _channel_axis(self):
@@ -290,11 +291,7 @@ class BaseConv(Layer):
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            bias_regularizer=self.bias_regularizer,
-            activity_regularizer=self.activity_regularizer,
-            kernel_constraint=self.kernel_constraint,
-            bias_constraint=self.bias_constraint,
+            **regularization_config(self),
         )
         return config
 
@@ -324,12 +321,15 @@ class Conv1D(BaseConv):
         kernel_initializer: Initializer of the kernel, in Keras's
             ``(kernel_size, in_channels // groups, filters)`` layout.
         bias_initializer: Initializer of the bias.
-        kernel_regularizer, bias_regularizer: Optional callables ``w -> scalar``
-            (the kernel is seen in Keras's layout) added to ``layer.losses``.
-        activity_regularizer: Optional callable on the output; its value
+        kernel_regularizer, bias_regularizer: Optional regularizers (a name
+            such as ``"l2"``, a config dict or a callable ``w -> scalar``; the
+            kernel is seen in Keras's layout) added to ``layer.losses``.
+        activity_regularizer: Optional regularizer of the output; its value
             divided by the batch size is added to ``layer.losses``.
-        kernel_constraint, bias_constraint: Optional callables ``w -> w``
-            applied by the optimizer after each update.
+        kernel_constraint, bias_constraint: Optional constraints (a name such
+            as ``"max_norm"``, a config dict or a callable ``w -> w``; the
+            kernel is given in Keras's layout, so ``MaxNorm(axis=[0, 1, 2])``
+            constrains each filter) applied by the optimizer after each update.
 
     Shape:
         Input ``(batch, steps, channels)`` (channels_last) or
@@ -390,12 +390,15 @@ class Conv2D(BaseConv):
         kernel_initializer: Initializer of the kernel, in Keras's
             ``(kh, kw, in_channels // groups, filters)`` layout.
         bias_initializer: Initializer of the bias.
-        kernel_regularizer, bias_regularizer: Optional callables ``w -> scalar``
-            (the kernel is seen in Keras's layout) added to ``layer.losses``.
-        activity_regularizer: Optional callable on the output; its value
+        kernel_regularizer, bias_regularizer: Optional regularizers (a name
+            such as ``"l2"``, a config dict or a callable ``w -> scalar``; the
+            kernel is seen in Keras's layout) added to ``layer.losses``.
+        activity_regularizer: Optional regularizer of the output; its value
             divided by the batch size is added to ``layer.losses``.
-        kernel_constraint, bias_constraint: Optional callables ``w -> w``
-            applied by the optimizer after each update.
+        kernel_constraint, bias_constraint: Optional constraints (a name such
+            as ``"max_norm"``, a config dict or a callable ``w -> w``; the
+            kernel is given in Keras's layout, so ``MaxNorm(axis=[0, 1, 2])``
+            constrains each filter) applied by the optimizer after each update.
 
     Shape:
         Input ``(batch, height, width, channels)`` (channels_last) or

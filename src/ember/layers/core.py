@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from ember import activations, initializers
+from ember import activations, constraints, initializers, regularizers
 from ember.layers._config import activation_config
 from ember.layers.layer import Layer
 
@@ -22,8 +22,15 @@ class Dense(Layer):
         use_bias: Whether to add a bias vector.
         kernel_initializer: Initializer for the kernel (``"glorot_uniform"``).
         bias_initializer: Initializer for the bias (``"zeros"``).
-        kernel_regularizer, bias_regularizer: Optional callables ``w -> scalar``
-            added to ``layer.losses``.
+        kernel_regularizer, bias_regularizer: Optional regularizers (a name
+            such as ``"l2"``, a config dict or a callable ``w -> scalar``)
+            whose values appear in ``layer.losses`` and are added to the
+            training loss.
+        activity_regularizer: Optional regularizer of the output; its value
+            divided by the batch size is added to ``layer.losses``.
+        kernel_constraint, bias_constraint: Optional constraints (a name such
+            as ``"max_norm"``, a config dict or a callable ``w -> w``) applied
+            by the optimizer after each update.
 
     Shape:
         Input ``(..., input_dim)``; output ``(..., units)``.
@@ -55,11 +62,11 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -104,8 +111,33 @@ class Dense(Layer):
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
+            **regularization_config(self),
         )
         return config
+
+
+def regularization_config(layer):
+    """The config entries of a layer's regularizers and constraints.
+
+    Built-in and ``get_config``-capable objects are serialized; a plain
+    callable is kept as is, so ``from_config(get_config())`` works in memory.
+    """
+
+    def config_of(obj, kind):
+        if obj is None or isinstance(obj, (regularizers.Regularizer, constraints.Constraint)):
+            try:
+                return kind.serialize(obj)
+            except NotImplementedError:  # a subclass without get_config()
+                return obj
+        return obj
+
+    return {
+        "kernel_regularizer": config_of(layer.kernel_regularizer, regularizers),
+        "bias_regularizer": config_of(layer.bias_regularizer, regularizers),
+        "activity_regularizer": config_of(layer.activity_regularizer, regularizers),
+        "kernel_constraint": config_of(layer.kernel_constraint, constraints),
+        "bias_constraint": config_of(layer.bias_constraint, constraints),
+    }
 
 
 class Activation(Layer):

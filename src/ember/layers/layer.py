@@ -269,8 +269,10 @@ class Layer(torch.nn.Module):
         weight_trainable = bool(trainable) and dtype.startswith(("float", "bfloat", "complex"))
         variable = Variable(value, requires_grad=weight_trainable and self._trainable, name=name)
         variable._declared_trainable = weight_trainable
-        variable.regularizer = regularizer
-        variable.constraint = constraint
+        from ember import constraints, regularizers
+
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
         self._register_weight(name or "weight", variable)
         self._own_weights.append(variable)
         return variable

@@ -108,6 +108,18 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     return x1, x2
 
 
+def float_pair(y_true, y_pred):
+    """``(y_true, y_pred)`` as tensors: ``y_pred`` floating, ``y_true`` cast to its dtype and device.
+
+    Their ranks are then aligned with ``squeeze_or_expand_to_same_rank``.
+    """
+    y_pred = to_tensor(y_pred)
+    if not y_pred.is_floating_point():
+        y_pred = y_pred.float()
+    y_true = to_tensor(y_true, y_pred.dtype, y_pred.device)
+    return squeeze_or_expand_to_same_rank(y_true, y_pred)
+
+
 def divide_no_nan(numerator, denominator):
     """``numerator / denominator``, with 0 where the denominator is 0."""
     quotient = numerator / denominator

@@ -11,6 +11,9 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from ember.losses._checks import check_axis as _check_axis
+from ember.losses._checks import check_label_smoothing as _check_label_smoothing
+from ember.losses._checks import check_same_shape as _check_same_shape
 from ember.losses._utils import EPSILON, MASK_ATTRIBUTE, to_tensor
 from ember.losses.loss import Loss, LossFunctionWrapper
 
@@ -20,22 +23,17 @@ def _predictions(y_pred):
     return y_pred if y_pred.is_floating_point() else y_pred.float()
 
 
-def _check_axis(axis):
-    if isinstance(axis, bool) or not isinstance(axis, int):
-        raise ValueError(f"`axis` must be an int, got axis={axis!r} of type {type(axis).__name__}.")
-
-
-def _check_label_smoothing(label_smoothing):
-    if not 0 <= label_smoothing <= 1:
-        raise ValueError(f"`label_smoothing` must be in [0, 1], got label_smoothing={label_smoothing!r}.")
-
-
-def _check_same_shape(y_true, y_pred, loss_name, hint):
-    if y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"In {loss_name}, `y_true` and `y_pred` must have the same shape, got "
-            f"y_true.shape={tuple(y_true.shape)} and y_pred.shape={tuple(y_pred.shape)}. {hint}"
-        )
+def _labels_out_of_range(target, num_classes, ignore_class, axis):
+    """The ``ValueError`` for sparse labels outside ``[0, num_classes)`` (reads ``target``'s values)."""
+    kept = target if ignore_class is None else target[target != int(ignore_class)]
+    low, high = int(kept.min()), int(kept.max())
+    ignored = "" if ignore_class is None else f" other than ignore_class={ignore_class!r}"
+    return ValueError(
+        f"In sparse_categorical_crossentropy, every label{ignored} must be a class index in "
+        f"[0, {num_classes - 1}] because y_pred has {num_classes} classes (y_pred.shape[{axis}]), "
+        f"got labels ranging from {low} to {high}. Give the output layer one unit per class, "
+        "or pass `ignore_class=` for a label value to leave out."
+    )
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -162,12 +160,21 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         scores, target = y_pred.unsqueeze(0), target.unsqueeze(0)
     else:
         scores = y_pred if class_axis == 1 else y_pred.movedim(class_axis, 1)
-    if from_logits:
-        losses = F.cross_entropy(scores, target, reduction="none", ignore_index=ignore_index)
-    else:
-        scores = scores / torch.sum(scores, dim=1, keepdim=True)
-        log_probabilities = torch.log(torch.clamp(scores, EPSILON, 1.0 - EPSILON))
-        losses = F.nll_loss(log_probabilities, target, reduction="none", ignore_index=ignore_index)
+    # Out-of-range labels: the CPU kernels bounds-check every target and raise IndexError, which
+    # is turned into a clear ValueError here; the happy path pays nothing. No check of our own is
+    # made, because on an accelerator reading the labels' range back would stall every step; there
+    # the kernels' own device-side assertion reports a bad label instead.
+    try:
+        if from_logits:
+            losses = F.cross_entropy(scores, target, reduction="none", ignore_index=ignore_index)
+        else:
+            scores = scores / torch.sum(scores, dim=1, keepdim=True)
+            log_probabilities = torch.log(torch.clamp(scores, EPSILON, 1.0 - EPSILON))
+            losses = F.nll_loss(log_probabilities, target, reduction="none", ignore_index=ignore_index)
+    except IndexError as error:
+        if target.device.type != "cpu" or "out of bounds" not in str(error):
+            raise
+        raise _labels_out_of_range(target, scores.shape[1], ignore_class, axis) from error
     if y_pred.dim() == 1:
         losses = losses.squeeze(0)
     if ignore_class is not None:

@@ -9,7 +9,17 @@ import inspect
 
 from ember.losses._serialization import deserialize_object, serialize_function, serialize_object
 from ember.losses._utils import object_name
+from ember.losses.cosine_similarity import CosineSimilarity, cosine_similarity
+from ember.losses.distributional import KLDivergence, Poisson, kl_divergence, poisson
+from ember.losses.focal import (
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+)
+from ember.losses.hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
 from ember.losses.loss import Loss, LossFunctionWrapper
+from ember.losses.overlap import Dice, Tversky, dice, tversky
 from ember.losses.probabilistic import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -18,7 +28,17 @@ from ember.losses.probabilistic import (
     categorical_crossentropy,
     sparse_categorical_crossentropy,
 )
-from ember.losses.regression import MeanAbsoluteError, MeanSquaredError, mean_absolute_error, mean_squared_error
+from ember.losses.regression import (
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+)
+from ember.losses.robust import Huber, LogCosh, huber, log_cosh
 
 _BUILTINS = (
     (MeanSquaredError, mean_squared_error, ("mse", "MSE")),
@@ -26,6 +46,21 @@ _BUILTINS = (
     (BinaryCrossentropy, binary_crossentropy, ("bce", "BCE")),
     (CategoricalCrossentropy, categorical_crossentropy, ()),
     (SparseCategoricalCrossentropy, sparse_categorical_crossentropy, ()),
+    (MeanAbsolutePercentageError, mean_absolute_percentage_error, ("mape", "MAPE")),
+    (MeanSquaredLogarithmicError, mean_squared_logarithmic_error, ("msle", "MSLE")),
+    (CosineSimilarity, cosine_similarity, ()),
+    (Huber, huber, ()),
+    # "logcosh" and "kullback_leibler_divergence" are tf.keras 2 spellings, kept for ported code.
+    (LogCosh, log_cosh, ("logcosh",)),
+    (BinaryFocalCrossentropy, binary_focal_crossentropy, ()),
+    (CategoricalFocalCrossentropy, categorical_focal_crossentropy, ()),
+    (KLDivergence, kl_divergence, ("kld", "KLD", "kullback_leibler_divergence")),
+    (Poisson, poisson, ()),
+    (Hinge, hinge, ()),
+    (SquaredHinge, squared_hinge, ()),
+    (CategoricalHinge, categorical_hinge, ()),
+    (Tversky, tversky, ()),
+    (Dice, dice, ()),
 )
 
 #: name -> loss class, for every string ``get`` accepts.

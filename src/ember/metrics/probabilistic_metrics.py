@@ -1,5 +1,6 @@
-"""Crossentropy metrics: the running means of the crossentropy losses."""
+"""Probabilistic metrics: running means of the crossentropies, KL divergence and Poisson deviance."""
 
+from ember.losses.distributional import kl_divergence, poisson
 from ember.losses.probabilistic import binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy
 from ember.metrics.reduction_metrics import MeanMetricWrapper
 
@@ -116,3 +117,45 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
             "ignore_class": self.ignore_class,
             "axis": self.axis,
         }
+
+
+class KLDivergence(MeanMetricWrapper):
+    """Weighted running mean of ``kl_divergence`` per sample.
+
+    Args:
+        name: defaults to ``"kl_divergence"``.
+        dtype: see ``Metric``.
+
+    Example:
+        >>> metric = KLDivergence()
+        >>> metric.update_state([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])
+        >>> round(float(metric.result()), 4)
+        0.4581
+    """
+
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, name=name, dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+class Poisson(MeanMetricWrapper):
+    """Weighted running mean of the ``poisson`` deviance per sample.
+
+    Args:
+        name: defaults to ``"poisson"``.
+        dtype: see ``Metric``.
+
+    Example:
+        >>> metric = Poisson()
+        >>> metric.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+        >>> round(float(metric.result()), 4)
+        0.5
+    """
+
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(poisson, name=name, dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}

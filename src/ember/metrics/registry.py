@@ -21,14 +21,62 @@ from ember.metrics.accuracy_metrics import (
     categorical_accuracy,
     sparse_categorical_accuracy,
 )
+from ember.metrics.auc_metric import AUC
+from ember.metrics.confusion_metrics import (
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from ember.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from ember.metrics.f_score_metrics import F1Score, FBetaScore
 from ember.metrics.metric import Metric
+from ember.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
+from ember.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from ember.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
     SparseCategoricalCrossentropy,
+    kl_divergence,
+    poisson,
 )
+from ember.metrics.r2_metrics import R2Score
 from ember.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
-from ember.metrics.regression_metrics import MeanAbsoluteError, MeanSquaredError
+from ember.metrics.regression_metrics import (
+    CosineSimilarity,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    RootMeanSquaredError,
+    cosine_similarity,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+)
+from ember.metrics.sensitivity_specificity_metrics import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
+from ember.metrics.topk_metrics import (
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+from ember.metrics.torchmetrics_adapter import TorchMetricWrapper, is_torchmetrics_like
 
 _BUILTINS = (
     (Mean, ()),
@@ -42,6 +90,31 @@ _BUILTINS = (
     (BinaryCrossentropy, ("bce", "BCE")),
     (CategoricalCrossentropy, ()),
     (SparseCategoricalCrossentropy, ()),
+    (TopKCategoricalAccuracy, ()),
+    (SparseTopKCategoricalAccuracy, ()),
+    (RootMeanSquaredError, ()),
+    (MeanAbsolutePercentageError, ("mape", "MAPE")),
+    (MeanSquaredLogarithmicError, ("msle", "MSLE")),
+    (CosineSimilarity, ()),
+    (LogCoshError, ()),
+    (R2Score, ()),
+    (KLDivergence, ()),
+    (Poisson, ()),
+    (Hinge, ()),
+    (SquaredHinge, ()),
+    (CategoricalHinge, ()),
+    (BinaryIoU, ()),
+    (PearsonCorrelation, ()),
+    (ConcordanceCorrelation, ()),
+    (TruePositives, ()),
+    (FalsePositives, ()),
+    (TrueNegatives, ()),
+    (FalseNegatives, ()),
+    (Precision, ()),
+    (Recall, ()),
+    (AUC, ()),
+    (F1Score, ()),
+    (FBetaScore, ()),
 )
 
 _FUNCTIONS = (
@@ -54,6 +127,19 @@ _FUNCTIONS = (
     binary_crossentropy,
     categorical_crossentropy,
     sparse_categorical_crossentropy,
+    top_k_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    cosine_similarity,
+    log_cosh,
+    kl_divergence,
+    poisson,
+    hinge,
+    squared_hinge,
+    categorical_hinge,
+    pearson_correlation,
+    concordance_correlation,
 )
 
 #: name -> metric class, for every string ``get`` accepts.
@@ -67,6 +153,15 @@ FUNCTIONS = {fn.__name__: fn for fn in _FUNCTIONS}
 
 # Classes that need a config to be built: deserialisable, not ``get``-able by name.
 _CLASSES = {**METRICS, "Metric": Metric, "MeanMetricWrapper": MeanMetricWrapper}
+# Metrics with a required argument (a class count, a wrapped object): built from configs only.
+_CLASSES.update({cls.__name__: cls for cls in (IoU, MeanIoU, OneHotIoU, OneHotMeanIoU, TorchMetricWrapper)})
+# Metrics with a required argument (a target rate): built from configs only.
+_CLASSES.update(
+    {
+        cls.__name__: cls
+        for cls in (PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity)
+    }
+)
 
 
 def serialize(metric):
@@ -109,7 +204,9 @@ def get(identifier):
             ``Metric`` instance (returned as is); a ``Metric`` subclass
             (instantiated with defaults); a config dict; or a function
             ``(y_true, y_pred) -> values`` (wrapped in a ``MeanMetricWrapper``
-            named after it; a ``Loss`` instance works too).
+            named after it; a ``Loss`` instance works too); or a
+            ``torchmetrics.Metric`` (any object with ``update``, ``compute``
+            and ``reset``), wrapped in a ``TorchMetricWrapper``.
 
     Returns:
         A ``Metric``, or ``None`` for ``None``.
@@ -122,6 +219,8 @@ def get(identifier):
         return None
     if isinstance(identifier, Metric):
         return identifier
+    if is_torchmetrics_like(identifier):
+        return TorchMetricWrapper(identifier)
     if isinstance(identifier, str):
         if identifier not in METRICS:
             raise ValueError(

@@ -6,6 +6,12 @@ the update rules live in pure functions next to each subclass. The hot path
 dtype once, caches that plan, and then runs only ``torch._foreach_*`` kernels: it
 never reads a tensor back to the host, because the step count and the learning
 rate are mirrored as Python numbers.
+
+With ``gradient_accumulation_steps=N``, ``iterations`` counts optimizer updates
+(one per N calls) while a learning-rate schedule sees every call, as in Keras. With
+``use_ema=True`` a moving average of every trained variable is kept as optimizer
+state and written into the weights by ``finalize_variable_values`` (``fit`` calls
+it at the end of training).
 """
 
 import re
@@ -16,7 +22,7 @@ import torch
 
 from ember.backend import Variable
 from ember.backend.naming import to_snake_case, unique_name
-from ember.optimizers import clipping
+from ember.optimizers import accumulation, clipping, ema
 from ember.optimizers import learning_rate_utils as lr_utils
 from ember.optimizers.update_plan import make_update_plan
 
@@ -31,9 +37,18 @@ MSG_UNBUILT_APPLY = (
     "built on a list of variables. Call `optimizer.build(trainable_variables)` first, or "
     "pass `trainable_variables`."
 )
-MSG_UNSUPPORTED = (
-    "`{}` is not supported by ember optimizers yet (got {}={!r}). Remove the argument; "
-    "for gradient accumulation, call `step()` every N batches on summed gradients."
+MSG_ACCUMULATION_STEPS = (
+    "`gradient_accumulation_steps` must be an integer >= 2 (or None to update on every "
+    "step). Received: gradient_accumulation_steps={!r}"
+)
+MSG_EMA_MOMENTUM = "`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={!r}"
+MSG_EMA_FREQUENCY = (
+    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: ema_overwrite_frequency={!r}"
+)
+MSG_FINALIZE_UNKNOWN = (
+    "Cannot finalize variable {}: optimizer {!r} has no moving average for it (it was built "
+    "on {} other variables). Pass the variables the optimizer trains, e.g. "
+    "`model.trainable_weights`."
 )
 _PLAN_CACHE_SIZE = 64
 
@@ -41,6 +56,21 @@ _PLAN_CACHE_SIZE = 64
 def _check_optional_number(name, value):
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
         raise ValueError(f"`{name}` must be a number or None, got {name}={value!r}.")
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_ema_arguments(use_ema, ema_momentum, ema_overwrite_frequency):
+    if not use_ema:
+        return  # as in Keras, the EMA arguments are only checked when used
+    if isinstance(ema_momentum, bool) or not isinstance(ema_momentum, (int, float, np.number)):
+        raise ValueError(MSG_EMA_MOMENTUM.format(ema_momentum))
+    if not 0 <= ema_momentum <= 1:
+        raise ValueError(MSG_EMA_MOMENTUM.format(ema_momentum))
+    if ema_overwrite_frequency is not None and not (_is_int(ema_overwrite_frequency) and ema_overwrite_frequency >= 0):
+        raise ValueError(MSG_EMA_FREQUENCY.format(ema_overwrite_frequency))
 
 
 class Optimizer:
@@ -58,7 +88,7 @@ class Optimizer:
     slots with ``add_optimizer_variables``); override either ``update_step`` (one
     variable at a time, as in Keras) or ``update_step_group`` (a list of variables
     sharing device and dtype, for foreach kernels; ``self._iteration`` holds the
-    number of completed steps as a Python int); and extend ``get_config``.
+    number of completed updates as a Python int); and extend ``get_config``.
 
     Args:
         learning_rate: a float, or a callable schedule. A callable that takes one
@@ -70,12 +100,21 @@ class Optimizer:
         clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``
             (ignored unless > 0).
         global_clipnorm: clip all gradients jointly to this L2 norm (ignored unless > 0).
-        use_ema: must be False; moving averages of weights are not supported yet.
-        ema_momentum: stored in the config (used only with ``use_ema``).
-        ema_overwrite_frequency: stored in the config (used only with ``use_ema``).
+        use_ema: keep an exponential moving average of the trained variables
+            (optimizer slots named ``"<variable>_average"``), updated after every
+            call; ``finalize_variable_values`` copies it into the variables.
+        ema_momentum: the average's momentum in ``[0, 1]``:
+            ``average = ema_momentum * average + (1 - ema_momentum) * variable``
+            (the first update copies the variable). Used only with ``use_ema``.
+        ema_overwrite_frequency: with ``use_ema``, copy the averages into the
+            variables every this many optimizer updates (None or 0: only at
+            ``finalize_variable_values``).
         loss_scale_factor: gradients are divided by it; ``scale_loss`` multiplies
             the loss by it.
-        gradient_accumulation_steps: must be None; not supported yet.
+        gradient_accumulation_steps: None, or an integer N >= 2: gradients are
+            summed over N calls and every Nth call updates the variables with
+            their mean; ``iterations`` then counts updates (calls // N), while a
+            learning-rate schedule is called with the number of calls.
         name: the optimizer's name (default: the class name in snake case, made
             unique within the session: ``adam``, ``adam_1``, ...).
     """
@@ -109,19 +148,11 @@ class Optimizer:
             _check_optional_number(arg_name, value)
         if sum(arg is not None for arg in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(MSG_TWO_CLIPS.format(clipnorm, clipvalue, global_clipnorm))
-        if gradient_accumulation_steps:
-            if not gradient_accumulation_steps >= 2:
-                raise ValueError(
-                    "`gradient_accumulation_steps` must be an integer >= 2. Received: "
-                    f"gradient_accumulation_steps={gradient_accumulation_steps}"
-                )
-            raise NotImplementedError(
-                MSG_UNSUPPORTED.format(
-                    "gradient_accumulation_steps", "gradient_accumulation_steps", gradient_accumulation_steps
-                )
-            )
-        if use_ema:
-            raise NotImplementedError(MSG_UNSUPPORTED.format("use_ema", "use_ema", use_ema))
+        if gradient_accumulation_steps is not None and not (
+            _is_int(gradient_accumulation_steps) and (gradient_accumulation_steps >= 2 or gradient_accumulation_steps == 0)
+        ):
+            raise ValueError(MSG_ACCUMULATION_STEPS.format(gradient_accumulation_steps))
+        _check_ema_arguments(use_ema, ema_momentum, ema_overwrite_frequency)
 
         self.name = name if name is not None else unique_name(to_snake_case(type(self).__name__))
         self.weight_decay = weight_decay
@@ -141,11 +172,16 @@ class Optimizer:
         self._plans = {}
         self._exclude_ids = set()
         self._exclude_pattern = None
+        self._accumulation_steps = int(gradient_accumulation_steps or 0)
+        self._accumulated_gradients = []
+        self._model_variables_moving_average = []
 
         # The counter lives on the CPU: bumping it costs no device kernel, and its
-        # Python mirror (``_iteration``) is re-read only when someone else wrote it.
+        # Python mirrors are re-read only after someone else writes it. ``_calls``
+        # counts calls; ``_iteration`` counts updates (calls // N when accumulating).
         self._iterations = Variable(torch.zeros((), dtype=torch.int64), requires_grad=False, name="iteration")
         self._variables.append(self._iterations)
+        self._calls = 0
         self._iteration = 0
         self._iterations_version = self._iterations._version
 
@@ -164,8 +200,23 @@ class Optimizer:
     # ----------------------------------------------------------------- state
     @property
     def iterations(self):
-        """The number of completed steps: an int64 0-d ``Variable`` on the CPU."""
+        """The number of completed updates: an int64 0-d ``Variable`` on the CPU.
+
+        With ``gradient_accumulation_steps=N`` it is a tensor holding the number of
+        calls // N, as in Keras. Assign a number to set it (``optimizer.iterations
+        = 100``), or call ``optimizer.iterations.assign(100)`` without accumulation.
+        """
+        if self._accumulation_steps:
+            return torch.div(self._iterations, self._accumulation_steps, rounding_mode="floor")
         return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+            value = int(value.item())
+        if not _is_int(value) or value < 0:
+            raise ValueError(f"`iterations` must be an integer >= 0, got iterations={value!r}.")
+        self._iterations.assign(int(value) * max(self._accumulation_steps, 1))
 
     @property
     def variables(self):
@@ -201,23 +252,27 @@ class Optimizer:
         self._learning_rate_version = self._learning_rate_variable._version
 
     def _current_iteration(self):
+        """The number of calls so far (what a learning-rate schedule is called with)."""
         if self._iterations._version != self._iterations_version:
-            self._iteration = int(self._iterations.item())  # someone assigned `iterations`
-            self._iterations_version = self._iterations._version
-        return self._iteration
+            self._set_calls(int(self._iterations.item()))  # someone assigned `iterations`
+        return self._calls
+
+    def _set_calls(self, calls):
+        self._calls = calls
+        self._iteration = calls // self._accumulation_steps if self._accumulation_steps else calls
+        self._iterations_version = self._iterations._version
 
     def _current_learning_rate(self, iteration):
         if self._schedule is not None:
             value = self._schedule(iteration) if self._schedule_takes_step else self._schedule()
-            return float(value)
+            return lr_utils.checked_schedule_value(value, iteration, self._schedule)
         if self._learning_rate_variable._version != self._learning_rate_version:
             self._sync_learning_rate()  # someone assigned the variable directly
         return self._learning_rate_value
 
     def _advance_iteration(self):
         self._iterations.add_(1)
-        self._iteration += 1
-        self._iterations_version = self._iterations._version
+        self._set_calls(self._calls + 1)
 
     # ----------------------------------------------------------------- build
     def build(self, variables):
@@ -227,6 +282,10 @@ class Optimizer:
             variables: the trainable variables (any iterable of tensors).
         """
         variables = list(variables)
+        if self.use_ema:
+            self._model_variables_moving_average = self.add_optimizer_variables(variables, "average")
+        if self._accumulation_steps:
+            self._accumulated_gradients = self.add_optimizer_variables(variables, "gradient_accumulator")
         self._trainable_variables = variables
         self._trainable_variables_indices = {id(v): i for i, v in enumerate(variables)}
         self._plans = {}
@@ -277,6 +336,8 @@ class Optimizer:
             value = torch.zeros_like(reference_variable, requires_grad=False)
         elif initializer == "ones":
             value = torch.ones_like(reference_variable, requires_grad=False)
+        elif isinstance(initializer, (int, float, np.number)) and not isinstance(initializer, bool):
+            value = torch.full_like(reference_variable, float(initializer), requires_grad=False)
         else:
             return self.add_variable(
                 reference_variable.shape,
@@ -408,26 +469,80 @@ class Optimizer:
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
     def finalize_variable_values(self, var_list):
-        """Hook run when training ends (a no-op: there are no weight averages to copy)."""
+        """Set the variables' final values when training ends; ``fit`` calls it.
+
+        With ``use_ema``, copies each variable's moving average into it; otherwise
+        does nothing.
+
+        Args:
+            var_list: the variables to finalize (e.g. ``model.trainable_weights``);
+                each must be one the optimizer was built with.
+        """
+        if not (self.use_ema and self.built):
+            return
+        var_list = list(var_list)
+        averages = []
+        for variable in var_list:
+            index = self._trainable_variables_indices.get(id(variable))
+            if index is None:
+                raise ValueError(
+                    MSG_FINALIZE_UNKNOWN.format(
+                        getattr(variable, "name", None) or tuple(variable.shape),
+                        self.name,
+                        len(self._trainable_variables),
+                    )
+                )
+            averages.append(self._model_variables_moving_average[index])
+        with torch.no_grad():
+            for variable, average in zip(var_list, averages):
+                variable.copy_(average)
 
     def _update(self, grads, variables):
         with torch.no_grad():
-            iteration = self._current_iteration()
-            lr = self._current_learning_rate(iteration)
+            calls = self._current_iteration()
+            lr = self._current_learning_rate(calls)
             plan = self._plan_for(variables)
             if self.loss_scale_factor is not None:
                 grads = torch._foreach_div(grads, float(self.loss_scale_factor))
-            grads = self._clip_gradients(grads)
-            for group in plan.groups:
-                group_vars = group.take(variables)
-                if self.weight_decay is not None:
-                    decayed = group_vars if group.decay is None else [group_vars[p] for p in group.decay]
-                    clipping.apply_weight_decay(decayed, weight_decay=self.weight_decay, lr=lr)
-                self.update_step_group(group.take(grads), group_vars, group.indices, lr)
+            if self._accumulation_steps:
+                grads = self._accumulate_gradients(grads, plan, calls)
+            if grads is not None:
+                self._apply_update(self._clip_gradients(grads), variables, plan, lr)
+            if self.use_ema:
+                self._update_moving_averages()
             for position in plan.constrained:
                 variable = variables[position]
                 variable.copy_(variable.constraint(variable))
             self._advance_iteration()
+
+    def _accumulate_gradients(self, grads, plan, calls):
+        """Sum ``grads`` into the accumulators; on every Nth call return their mean instead."""
+        accumulators = [self._accumulated_gradients[i] for i in plan.indices]
+        if (calls + 1) % self._accumulation_steps:
+            accumulation.accumulate(accumulators, grads)
+            return None
+        grads = accumulation.mean_gradients(grads, accumulators, self._accumulation_steps)
+        accumulation.reset(self._accumulated_gradients)  # all of them, as in Keras
+        return grads
+
+    def _apply_update(self, grads, variables, plan, learning_rate):
+        """Weight decay, then the update rule, group by group (override to add per-update work)."""
+        for group in plan.groups:
+            group_vars = group.take(variables)
+            if self.weight_decay is not None:
+                decayed = group_vars if group.decay is None else [group_vars[p] for p in group.decay]
+                clipping.apply_weight_decay(decayed, weight_decay=self.weight_decay, lr=learning_rate)
+            self.update_step_group(group.take(grads), group_vars, group.indices, learning_rate)
+
+    def _update_moving_averages(self):
+        """Average every built variable (not only the updated ones), then maybe overwrite them."""
+        momentum = self.ema_momentum if self._iteration != 0 else 0.0
+        everything = self._plan_for(self._trainable_variables)
+        for group in everything.groups:
+            averages = self._select_slots(self._model_variables_moving_average, group.indices)
+            ema.update_moving_averages(averages, group.take(self._trainable_variables), momentum=momentum)
+        if self.ema_overwrite_frequency and (self._iteration + 1) % self.ema_overwrite_frequency == 0:
+            ema.copy_into(self._trainable_variables, self._model_variables_moving_average)
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
@@ -530,7 +645,7 @@ class Optimizer:
         if self._schedule is not None:
             learning_rate = lr_utils.serialize_schedule(self._schedule)
         else:
-            learning_rate = self._current_learning_rate(self._iteration)
+            learning_rate = self._current_learning_rate(self._calls)
         return {
             "name": self.name,
             "learning_rate": learning_rate,

@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import math
 
 import numpy as np
 import torch
@@ -16,6 +17,11 @@ MSG_NOT_SETTABLE = (
     "`learning_rate`, hence its learning rate is not settable to a float. Create the "
     "optimizer with a float `learning_rate` to change it during training, or assign a "
     "new schedule."
+)
+MSG_NOT_FINITE = (
+    "The learning-rate schedule {schedule!r} returned a non-finite learning rate at step "
+    "{step}: learning_rate={value}. Training cannot continue with nan or inf; fix the "
+    "schedule's arguments or its formula so that it stays finite at every step."
 )
 MSG_NOT_SERIALIZABLE = (
     "Cannot serialize the learning-rate callable {!r}: it has no `get_config()`. Use a "
@@ -60,17 +66,28 @@ def takes_step_argument(schedule):
     return any(parameter.kind in positional for parameter in parameters)
 
 
+def checked_schedule_value(value, step, schedule):
+    """The learning rate a schedule returned at ``step``, as a float; it must be finite.
+
+    A tensor is read to the host by the ``float()`` conversion that the update
+    rules need anyway, so the check adds no synchronisation for any value.
+
+    Raises:
+        ValueError: the value is nan or infinite, naming the step and the value.
+    """
+    learning_rate = float(value)
+    if not math.isfinite(learning_rate):
+        raise ValueError(MSG_NOT_FINITE.format(schedule=schedule, step=step, value=learning_rate))
+    return learning_rate
+
+
 def serialize_schedule(schedule):
-    """The config dict of a schedule object that has ``get_config()``."""
+    """The config dict of a schedule object that has ``get_config()`` (via ``schedules.serialize``)."""
     if not hasattr(schedule, "get_config"):
         raise ValueError(MSG_NOT_SERIALIZABLE.format(schedule))
-    cls = type(schedule)
-    return {
-        "module": cls.__module__,
-        "class_name": cls.__name__,
-        "config": schedule.get_config(),
-        "registered_name": None,
-    }
+    from ember.optimizers import schedules  # not at module level: ember.optimizers imports this module
+
+    return schedules.serialize(schedule)
 
 
 def deserialize_schedule(config, custom_objects=None):

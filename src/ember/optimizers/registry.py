@@ -4,8 +4,16 @@
 so ``"adam"``, ``"Adam"`` and ``"RMSProp"`` all resolve.
 """
 
+from ember.optimizers.adadelta import Adadelta
+from ember.optimizers.adafactor import Adafactor
+from ember.optimizers.adagrad import Adagrad
 from ember.optimizers.adam import Adam
+from ember.optimizers.adamax import Adamax
+from ember.optimizers.adamw import AdamW
 from ember.optimizers.base_optimizer import Optimizer
+from ember.optimizers.ftrl import Ftrl
+from ember.optimizers.lion import Lion
+from ember.optimizers.nadam import Nadam
 from ember.optimizers.rmsprop import RMSprop
 from ember.optimizers.sgd import SGD
 
@@ -15,6 +23,14 @@ ALL_OPTIMIZERS = {
     "sgd": SGD,
     "rmsprop": RMSprop,
     "adam": Adam,
+    "adamw": AdamW,
+    "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "adamax": Adamax,
+    "nadam": Nadam,
+    "ftrl": Ftrl,
+    "lion": Lion,
+    "adafactor": Adafactor,
 }
 
 

@@ -39,13 +39,20 @@ class VariableGroup:
 
 
 class UpdatePlan:
-    """The groups of a list of variables, and the positions of those with a constraint."""
+    """The groups of a list of variables, and the positions of those with a constraint.
 
-    __slots__ = ("groups", "constrained")
+    Attributes:
+        groups: ``VariableGroup``s, one per (device, dtype).
+        constrained: positions of the variables that carry a ``constraint``.
+        indices: each planned variable's index into the optimizer's slot lists.
+    """
 
-    def __init__(self, groups, constrained):
+    __slots__ = ("groups", "constrained", "indices")
+
+    def __init__(self, groups, constrained, indices):
         self.groups = groups
         self.constrained = constrained
+        self.indices = indices
 
 
 def make_update_plan(variables, indices_by_id, num_built, use_weight_decay):
@@ -85,7 +92,7 @@ def make_update_plan(variables, indices_by_id, num_built, use_weight_decay):
             )
         )
     constrained = [p for p, v in enumerate(variables) if getattr(v, "constraint", None) is not None]
-    return UpdatePlan(groups, constrained)
+    return UpdatePlan(groups, constrained, indices)
 
 
 def _describe(variable):

@@ -176,6 +176,16 @@ class _AutoMetric(metrics_module.Metric):
         return self.inner.result()
 
 
+def _unique(name, taken):
+    """``hinge``, then ``hinge_1``, ``hinge_2``: two metrics never share a log key (as Keras)."""
+    if name not in taken:
+        return name
+    i = 1
+    while f"{name}_{i}" in taken:
+        i += 1
+    return f"{name}_{i}"
+
+
 class CompiledMetrics:
     """Metrics per output; names are prefixed with the output name when there are several outputs."""
 
@@ -214,7 +224,7 @@ class CompiledMetrics:
                 if entry is None:
                     continue
                 for identifier in entry if isinstance(entry, (list, tuple)) else [entry]:
-                    if identifier in _AUTO_METRICS:
+                    if isinstance(identifier, str) and identifier in _AUTO_METRICS:
                         metric = _AutoMetric(identifier, losses.get(i))
                     else:
                         metric = metrics_module.get(identifier)
@@ -222,6 +232,7 @@ class CompiledMetrics:
                             metric.name = identifier  # Keras logs string metrics under the given string
                     if len(names) > 1:
                         metric.name = f"{names[i]}_{metric.name}"
+                    metric.name = _unique(metric.name, {m.name for _, m, _ in self.entries})
                     self.entries.append((i, metric, weighted))
         self.output_names = names
         self.built = True

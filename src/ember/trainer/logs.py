@@ -8,8 +8,10 @@ __all__ = ["Logs", "to_float"]
 
 
 def to_float(value):
+    """A Python float for scalars; a NumPy array for metrics with several values (as Keras logs them)."""
     if isinstance(value, torch.Tensor):
-        return float(value.detach().float().mean()) if value.numel() != 1 else float(value.detach())
+        value = value.detach()
+        return float(value) if value.numel() == 1 else value.cpu().numpy()
     return float(value) if isinstance(value, (int, float)) else value
 
 

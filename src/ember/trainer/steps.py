@@ -37,7 +37,8 @@ def train_step(model, data):
     model._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size(x))
     optimizer = model.optimizer
     optimizer.zero_grad(model._trainable_params)
-    loss.backward()
+    scale_loss = getattr(optimizer, "scale_loss", None)
+    (scale_loss(loss) if scale_loss is not None else loss).backward()
     optimizer.step(model._trainable_params)
     return model.compute_metrics(x, y, y_pred, sample_weight)
 

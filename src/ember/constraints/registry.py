@@ -1,0 +1,138 @@
+"""String and config identifiers for constraints: ``get``, ``serialize``, ``deserialize``.
+
+``ALL_CONSTRAINTS`` is the single registry: Keras's class names and
+snake_case spellings, each mapped to a class.
+"""
+
+from ember.constraints.base import Constraint
+from ember.constraints.norms import MaxNorm, MinMaxNorm, NonNeg, UnitNorm
+
+__all__ = ["ALL_CONSTRAINTS", "deserialize", "get", "serialize"]
+
+ALL_CONSTRAINTS = {
+    "Constraint": Constraint,
+    "MaxNorm": MaxNorm,
+    "MinMaxNorm": MinMaxNorm,
+    "NonNeg": NonNeg,
+    "UnitNorm": UnitNorm,
+    "max_norm": MaxNorm,
+    "min_max_norm": MinMaxNorm,
+    "non_neg": NonNeg,
+    "unit_norm": UnitNorm,
+}
+
+# The "module" field of a serialized built-in constraint. It is Keras's, so
+# configs written by either library load in the other.
+_SERIALIZED_MODULE = "keras.constraints"
+
+
+def _lookup(name, custom_objects=None):
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name in ALL_CONSTRAINTS:
+        return ALL_CONSTRAINTS[name]
+    raise ValueError(
+        f"Unknown constraint {name!r}. Valid names (case-sensitive): {', '.join(sorted(ALL_CONSTRAINTS))}. "
+        "A custom Constraint subclass can be passed as an instance, or by name through "
+        "custom_objects={'Name': Class}."
+    )
+
+
+def get(identifier):
+    """Return a constraint for ``identifier``.
+
+    Args:
+        identifier: One of
+            - ``None``: returned as ``None``;
+            - a registered name such as ``"max_norm"`` or ``"NonNeg"`` (built
+              with its defaults);
+            - a config dict ``{"class_name": ..., "config": {...}}``;
+            - a ``Constraint`` class: instantiated with its defaults;
+            - a ``Constraint`` instance or any callable ``w -> w``: returned as-is.
+
+    Returns:
+        A callable ``w -> w``, or ``None``.
+
+    Raises:
+        ValueError: if the identifier is an unknown name or cannot be interpreted.
+
+    Example:
+        >>> get("max_norm")
+        MaxNorm(max_value=2, axis=0)
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        return _lookup(identifier)()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, type):
+        if not issubclass(identifier, Constraint):
+            raise ValueError(f"Constraint classes must subclass ember.constraints.Constraint; got {identifier!r}.")
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(
+        f"Could not interpret constraint identifier {identifier!r}: expected a name such as 'max_norm', a "
+        "config dict, a Constraint or a callable w -> w."
+    )
+
+
+def serialize(constraint):
+    """Return a JSON-friendly config for ``constraint`` (``None`` stays ``None``).
+
+    The result has Keras's layout: ``{"module", "class_name", "config",
+    "registered_name"}``.
+
+    Raises:
+        ValueError: for a plain function, which has no config to store.
+
+    Example:
+        >>> serialize(MaxNorm(3))["config"]
+        {'max_value': 3, 'axis': 0}
+    """
+    if constraint is None or isinstance(constraint, str):
+        return constraint
+    if not isinstance(constraint, Constraint):
+        raise ValueError(
+            f"Cannot serialize {constraint!r}: only Constraint instances carry a config. "
+            "Wrap the function in a Constraint subclass that implements get_config()."
+        )
+    cls = type(constraint)
+    builtin = ALL_CONSTRAINTS.get(cls.__name__) is cls
+    return {
+        "module": _SERIALIZED_MODULE if builtin else cls.__module__,
+        "class_name": cls.__name__,
+        "config": constraint.get_config(),
+        "registered_name": None if builtin else cls.__name__,
+    }
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuild a constraint from ``serialize``'s output or a registered name.
+
+    Args:
+        config: A dict with ``"class_name"`` and ``"config"``, or a name string.
+        custom_objects: Optional ``{name: Constraint subclass}`` for custom classes.
+
+    Returns:
+        A new ``Constraint``.
+
+    Example:
+        >>> deserialize({"class_name": "UnitNorm", "config": {"axis": 1}}).axis
+        1
+    """
+    if isinstance(config, str):
+        return _lookup(config, custom_objects)()
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"Constraint config must be a dict like {{'class_name': 'MaxNorm', 'config': {{'max_value': 2}}}}, "
+            f"got {config!r}."
+        )
+    cls = _lookup(config["class_name"], custom_objects)
+    kwargs = config.get("config") or {}
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"Constraint config['config'] must be a dict of arguments, got {kwargs!r}.")
+    if hasattr(cls, "from_config"):
+        return cls.from_config(kwargs)
+    return cls(**kwargs)
