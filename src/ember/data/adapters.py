@@ -43,10 +43,8 @@ def is_array_data(structure):
 
 
 def _is_sequence(value):
-    try:
-        from ember.utils.sequence import Sequence
-    except ModuleNotFoundError:  # TEMPORARY until the Sequence module lands
-        return False
+    from ember.utils.sequence import Sequence
+
     return isinstance(value, Sequence)
 
 
