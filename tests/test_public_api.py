@@ -297,6 +297,8 @@ PUBLIC_API = {
     ],
     'ember.utils': [
         'Progbar',
+        'PyDataset',
+        'Sequence',
     ],
     'ember.datasets': [
         'mnist',
