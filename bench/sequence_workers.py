@@ -29,7 +29,7 @@ import torch
 
 import ember
 from ember.data.sequence_adapter import SequenceAdapter
-from ember.utils.sequence import Sequence
+from ember.utils import Sequence
 
 BATCH, FEATURES, WORKERS = 32, 64, 4
 
@@ -64,9 +64,7 @@ def calibrate_step(step_ms):
 
     x = np.ones((BATCH, FEATURES), np.float32)
     step(x, 50)
-    start = time.perf_counter()
-    step(x, 500)
-    per_matmul = (time.perf_counter() - start) / 500
+    per_matmul = statistics.median(timed(lambda: step(x, 200)) for _ in range(5)) / 200
     repeats = max(1, round(step_ms / 1000 / per_matmul))
     return lambda batch: step(batch[0], repeats)
 
@@ -143,7 +141,7 @@ def report(title, model_alone, loading_alone, results):
     print(f"  model alone    {model_alone:7.3f} s/epoch")
     print(f"  loading alone  {loading_alone:7.3f} s/epoch (main thread)")
     for label, (startup, combined) in results.items():
-        print(f"  combined, {WORKERS} {label:9s} {combined:7.3f} s/epoch  (start-up and other fit overhead "
+        print(f"  combined, {WORKERS} {label:9s} {combined:7.3f} s/epoch  (start-up and other overhead "
               f"{startup:5.2f} s)  combined / (model + loading/{WORKERS}) = {combined / ideal:4.2f}")
 
 
@@ -152,7 +150,7 @@ def main():
     parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--load-ms", type=float, default=20.0)
     parser.add_argument("--step-ms", type=float, default=10.0)
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs after one warm-up epoch")
+    parser.add_argument("--epochs", type=int, default=5, help="timed epochs after one warm-up epoch")
     args = parser.parse_args()
     print(f"{args.batches} batches, __getitem__ sleeps {args.load_ms:g} ms, {WORKERS} workers, "
           f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads")

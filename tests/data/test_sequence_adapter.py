@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from ember.data.sequence_adapter import SequenceAdapter
-from ember.utils.sequence import Sequence
+from ember.utils import Sequence
 from test_sequence_helpers import (  # noqa: F401  (watchdog is autouse)
     EndlessSequence,
     LoggedSequence,

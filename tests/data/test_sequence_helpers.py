@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from ember.utils.sequence import Sequence
+from ember.utils import Sequence
 
 WATCHDOG_S = 30
 
@@ -194,3 +194,18 @@ class SignalProbe:
 
     def __getitem__(self, index):
         return index, os.getpid(), signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+class ArraySequence(Sequence):
+    """Batches ``i`` of ``batch_size`` rows of ``x`` (and ``y``): the arrays, served by index."""
+
+    def __init__(self, x, y=None, batch_size=16, **kwargs):
+        super().__init__(**kwargs)
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x[rows] if self.y is None else (self.x[rows], self.y[rows])

@@ -5,6 +5,8 @@ Kept few and small: every test starts worker processes.
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import traceback
 
 import numpy as np
@@ -13,7 +15,7 @@ import torch
 
 from ember.data.sequence_adapter import SequenceAdapter
 from ember.data.worker_pool import WorkerError
-from ember.utils.sequence import Sequence
+from ember.utils import Sequence
 from test_sequence_helpers import (  # noqa: F401  (watchdog is autouse)
     LoggedSequence,
     batch_epoch,
@@ -204,3 +206,47 @@ def test_locally_defined_sequence_class_is_named_in_the_error():
                                         r"object\) cannot be pickled .*top level of a module"):
         SequenceAdapter(Local(workers=2, use_multiprocessing=True))
     assert _children() == set()
+
+
+def test_sequence_class_from_an_interactive_main_program_is_refused_up_front(monkeypatch):
+    class Typed(Sequence):
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, index):
+            return np.zeros(1)
+
+    Typed.__module__ = "__main__"  # as if typed in a notebook or an interactive session
+    monkeypatch.delattr(sys.modules["__main__"], "__file__", raising=False)
+    with pytest.raises(TypeError, match=r"`test_sequence_.*Typed` is defined in a main program they cannot import "
+                                        r"\(an interactive session or notebook\)\. Move the class into a module"):
+        SequenceAdapter(Typed(workers=2, use_multiprocessing=True))
+    assert _children() == set()
+    with SequenceAdapter(Typed(workers=2)) as adapter:  # threads need no import
+        assert len(list(adapter)) == 1
+
+
+EXIT_WITHOUT_CLOSE = """
+import multiprocessing, sys
+sys.path.insert(0, {helpers!r})
+from test_sequence_helpers import LoggedSequence
+from ember.data.sequence_adapter import SequenceAdapter
+
+if __name__ == "__main__":
+    adapter = SequenceAdapter(LoggedSequence(100, {log!r}, delay=0.01, workers=2, use_multiprocessing=True))
+    batches = iter(adapter)
+    next(batches)
+    print(*sorted(p.pid for p in multiprocessing.active_children()), flush=True)
+    # The program ends here, with the pool open and an epoch half read.
+"""
+
+
+@pytest.mark.slow
+def test_interpreter_exit_without_close_stops_the_workers(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(EXIT_WITHOUT_CLOSE.format(helpers=os.path.dirname(__file__), log=str(tmp_path / "log")))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=25)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no traceback, no leaked-semaphore warning
+    workers = [int(pid) for pid in done.stdout.split()]
+    assert len(workers) == 2 and wait_until_gone(workers)

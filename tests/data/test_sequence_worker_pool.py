@@ -12,7 +12,6 @@ from ember.data.worker_pool import WorkerPool, find_unpicklable
 from test_sequence_helpers import (  # noqa: F401  (watchdog is autouse)
     LoggedSequence,
     SignalProbe,
-    live_workers,
     watchdog,
 )
 

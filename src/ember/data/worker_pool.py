@@ -1,33 +1,24 @@
 """``WorkerPool``: ``dataset[index]`` for a stream of indices, loaded ahead on workers, yielded in order.
 
-The pool knows nothing about batches: it calls ``dataset[index]`` on any
-object with ``__getitem__`` and yields the results in the order the indices
-were given, whatever order the workers finish in. How it runs:
+The pool knows nothing about batches: it calls ``dataset[index]`` on any object
+with ``__getitem__``. ``workers=0`` (or 1 without multiprocessing) runs in the
+calling thread; otherwise a ``ThreadPoolExecutor`` shares the dataset, or a
+``ProcessPoolExecutor`` gets a pickled copy through its initializer, once per
+process. Processes use ``forkserver`` where the platform has it, else
+``spawn``, never ``fork``: a forked copy of a process that already runs threads
+(PyTorch's, the pool's own) can deadlock on a lock held at the fork. Processes
+live as long as the pool; a dataset whose state changed between passes (an
+``on_epoch_end`` that reshuffles a file list) is written once to a private
+temporary file that each worker reloads once.
 
-* ``workers=0``, or ``workers=1`` without multiprocessing: in the calling
-  thread, one call per ``next()``; no threads, no processes.
-* threads (``use_multiprocessing=False``): a ``ThreadPoolExecutor`` sharing
-  the dataset object.
-* processes: a ``ProcessPoolExecutor`` with an explicit start method:
-  ``forkserver`` where the platform has it, else ``spawn``. Never ``fork``: a
-  forked copy of a process that already runs threads (PyTorch's, this pool's
-  own) can deadlock on a lock some thread held at the fork. The dataset is
-  pickled once and handed to each worker by the pool initializer. The
-  processes live as long as the pool; when the dataset's state changes
-  between passes (an ``on_epoch_end`` that reshuffles a file list), the new
-  state is written once to a private temporary file that each worker reloads
-  once.
-
-Guarantees of :meth:`WorkerPool.imap`: each index is loaded exactly once and
-results are yielded in index-stream order; at most ``max_queue_size`` indices
-are submitted and not yet yielded; a worker's exception is re-raised in the
-caller with the worker's traceback (as ``__cause__`` for processes) and a note
-naming the index. Leaving a pass early (``break``) cancels what has not
-started and waits for what has; an exception, a ``KeyboardInterrupt`` or a
-dead worker stops every worker before it propagates. Worker processes ignore
-SIGINT, so Ctrl-C is handled once, in the main process. :meth:`close` (also run
-when the pool is garbage collected or the interpreter exits) stops the
-workers without leaving orphaned or zombie processes.
+:meth:`WorkerPool.imap` yields results in index-stream order, loads each index
+once, keeps at most ``max_queue_size`` indices submitted and not yet yielded,
+and re-raises a worker's exception with the worker's traceback (``__cause__``
+for processes) and a note naming the index. Leaving a pass early cancels what
+has not started and waits for what has; an error or ``KeyboardInterrupt`` stops
+the workers. Worker processes ignore SIGINT, so Ctrl-C is handled once, in the
+main process. :meth:`WorkerPool.close` (also run on garbage collection and at
+interpreter exit) leaves no orphaned or zombie processes.
 """
 
 import concurrent.futures
@@ -42,6 +33,7 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -70,10 +62,15 @@ MSG_UNPICKLABLE = (
     "module. Or load batches on threads with use_multiprocessing=False."
 )
 MSG_WORKER_DIED = (
-    "A worker process exited unexpectedly while loading {target} (killed by the operating system, e.g. "
-    "out of memory, or crashed in native code), so the pool was stopped. If the worker printed an error "
-    "above about starting a new process before bootstrapping, guard the script's entry point with "
-    "`if __name__ == \"__main__\":`, which worker processes need to import the script safely."
+    "A worker process exited unexpectedly while loading {target}, so the pool was stopped. Common causes: "
+    "the operating system killed it (e.g. out of memory), native code crashed, or it could not start: "
+    "worker processes import the program's main module, which must be a file whose entry point is guarded "
+    "by `if __name__ == \"__main__\":`. The worker's own error, if any, is printed above."
+)
+MSG_MAIN_NOT_IMPORTABLE = (
+    "use_multiprocessing=True needs worker processes to import the {kind}'s class, but `{name}` is defined "
+    "in a main program they cannot import ({where}). Move the class into a module file and import it from "
+    "there, or load batches on threads with use_multiprocessing=False."
 )
 MSG_WORKER_SETUP_FAILED = (
     "A worker process could not load the {kind}. Worker processes import the module that defines its "
@@ -422,6 +419,12 @@ class WorkerPool:
         return submit
 
     def _pickle_dataset(self):
+        cls = type(self.dataset)
+        if cls.__module__ == "__main__":
+            main_file = getattr(sys.modules["__main__"], "__file__", None)
+            if main_file is None or not os.path.isfile(main_file):
+                where = "an interactive session or notebook" if main_file is None else f"read from {main_file}"
+                raise TypeError(MSG_MAIN_NOT_IMPORTABLE.format(kind=self.kind, name=cls.__qualname__, where=where))
         try:
             return pickle.dumps(self.dataset, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:

@@ -34,11 +34,13 @@ class Sequence:
     (in a new random order each epoch when ``fit(shuffle=True)``), and can
     load batches ahead on worker threads or processes, configured here or by
     ``fit``'s arguments of the same names, which take precedence. With
-    ``use_multiprocessing=True`` the Sequence is pickled to each worker
-    process once, and again once per epoch if its state changed: keep plain
-    data (file paths, arrays) in its attributes and open files lazily in
-    ``__getitem__``. State changed inside a worker is not sent back. When
-    iterated directly (``for batch in sequence``) no workers are used.
+    ``use_multiprocessing=True`` the Sequence must be picklable (keep plain
+    data such as file paths and arrays in its attributes; open files lazily in
+    ``__getitem__``): each worker process gets a copy when it starts, the
+    Sequence is pickled again at the start of every epoch to detect changes,
+    and a changed state is sent to each worker once. Changes made inside a
+    worker stay there. Iterating directly (``for batch in sequence``) uses
+    no workers.
 
     Args:
         workers: Number of worker threads or processes that load batches ahead; 0 or 1 loads
