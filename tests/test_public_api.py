@@ -21,6 +21,7 @@ PUBLIC_API = {
         'models',
         'optimizers',
         'regularizers',
+        'saving',
         'utils',
     ],
     'ember.layers': [
@@ -47,6 +48,7 @@ PUBLIC_API = {
     'ember.models': [
         'Model',
         'Sequential',
+        'load_model',
     ],
     'ember.losses': [
         'BinaryCrossentropy',
@@ -214,11 +216,20 @@ PUBLIC_API = {
         'serialize',
     ],
     'ember.callbacks': [
+        'CSVLogger',
         'Callback',
         'CallbackList',
+        'EarlyStopping',
         'History',
         'LambdaCallback',
+        'LearningRateScheduler',
+        'ModelCheckpoint',
         'ProgbarLogger',
+        'ReduceLROnPlateau',
+        'RemoteMonitor',
+        'SwapEMAWeights',
+        'TensorBoard',
+        'TerminateOnNaN',
     ],
     'ember.initializers': [
         'ALL_INITIALIZERS',
@@ -299,6 +310,8 @@ PUBLIC_API = {
         'Progbar',
         'PyDataset',
         'Sequence',
+        'plot_history',
+        'set_random_seed',
     ],
     'ember.datasets': [
         'mnist',
@@ -342,6 +355,17 @@ PUBLIC_API = {
         'non_neg',
         'serialize',
         'unit_norm',
+    ],
+    'ember.saving': [
+        'get_registered_name',
+        'get_registered_object',
+        'load_model',
+        'load_weights',
+        'register_keras_serializable',
+        'register_serializable',
+        'save_model',
+        'save_weights',
+        'serialization',
     ],
 }
 

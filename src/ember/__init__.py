@@ -20,6 +20,7 @@ from ember import metrics as metrics
 from ember import models as models
 from ember import optimizers as optimizers
 from ember import regularizers as regularizers
+from ember import saving as saving
 from ember import utils as utils
 from ember.layers import Input as Input
 from ember.models import Model as Model
@@ -43,5 +44,6 @@ __all__ = [
     "models",
     "optimizers",
     "regularizers",
+    "saving",
     "utils",
 ]

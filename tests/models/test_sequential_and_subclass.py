@@ -73,8 +73,12 @@ def test_subclassed_model_trains_and_gets_training_flag():
     assert model.name.startswith("my_model")
     x, y = _data()
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    history = model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    history = model.fit(x, y, batch_size=32, epochs=2, verbose=0)  # never called before fit: built lazily
     assert set(history.history) == {"loss", "accuracy"}
+    assert history.history["loss"][1] < history.history["loss"][0]  # it really trains
+    before = [w.detach().clone() for w in model.trainable_weights]
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert all(not torch.equal(a, b.detach()) for a, b in zip(before, model.trainable_weights))
     assert True in seen
     seen.clear()
     model.predict(x, verbose=0)

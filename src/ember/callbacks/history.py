@@ -61,3 +61,15 @@ class History(Callback):
         model = self.model
         if model is not None:
             model.history = self
+
+    def plot(self, path=None, metrics=None):
+        """Plots the recorded curves with `ember.utils.plot_history`; returns the figure.
+
+        Args:
+            path: Where to save the figure (PNG when the name has no extension).
+            metrics: A metric name or list of names (without `val_`) to plot
+                instead of all of them.
+        """
+        from ember.utils.plotting import plot_history
+
+        return plot_history(self, path=path, metrics=metrics)

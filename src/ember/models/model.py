@@ -109,8 +109,10 @@ class Model(Layer):
             container = torch.nn.ModuleDict()
             for layer in self._graph.layers:
                 container[layer.name.replace(".", "_")] = layer
-            # Registered under "layers" so state_dict keys read "layers.<layer name>.<weight>".
-            self._modules["layers"] = container
+            # Registered as the submodule "model_layers": state_dict keys read "model_layers.<layer>.<weight>".
+            # (Not "layers": that name is Keras's `model.layers` list, and torch tools such as
+            # torch.export look submodules up by attribute name.)
+            self.model_layers = container
             captured = _captured_parameters(self._graph)
             if captured:
                 # A plain nn.Module called on symbolic tensors records its torch functions with
@@ -228,8 +230,8 @@ class Model(Layer):
         self._symbolic_extras.append(spec)
         for layer in self._graph.layers:
             key = layer.name.replace(".", "_")
-            if key not in self._modules["layers"]:
-                self._modules["layers"][key] = layer
+            if key not in self.model_layers:
+                self.model_layers[key] = layer
 
     @property
     def compiled_loss(self):
@@ -255,6 +257,18 @@ class Model(Layer):
         auto_scale_loss=True,
     ):
         """Configure the model for training (see ``ember.trainer.compile_model``)."""
+        from ember.saving.compile_config import capture_compile_arguments
+
+        # Captured before compiling renames metric objects per output; model.save() writes it.
+        compile_arguments = capture_compile_arguments(
+            loss=loss,
+            loss_weights=loss_weights,
+            metrics=metrics,
+            weighted_metrics=weighted_metrics,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+        )
         _trainer.compile_model(
             self,
             optimizer=optimizer,
@@ -266,6 +280,7 @@ class Model(Layer):
             steps_per_execution=steps_per_execution,
             jit_compile=jit_compile,
         )
+        self._compile_arguments = compile_arguments
 
     def fit(self, x=None, y=None, **kwargs):
         """Train the model; returns a ``History`` (see ``ember.trainer.fit``)."""
@@ -348,3 +363,45 @@ class Model(Layer):
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
         return config
+
+    def _maybe_build(self, args, kwargs):
+        if not self.built and self._graph is None and self._module is None:
+            from ember.saving.layer_config import input_spec
+            from ember.tree import map_structure
+
+            # The first call's shapes, so a saved subclassed model can be built again when loaded.
+            self._build_input_spec = map_structure(input_spec, args)
+        super()._maybe_build(args, kwargs)
+
+    # ------------------------------------------------------------------ saving
+    def export(self, filepath, format="torch", verbose=True, input_signature=None):
+        """Write an inference artifact: ``"torch"`` (torch.export, .pt2), ``"torchscript"`` or ``"onnx"``."""
+        from ember.models.export import export_model
+
+        return export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature)
+
+    def save(self, filepath, overwrite=True):
+        """Save the architecture, weights, compile arguments and optimizer state to a ``.ember`` file.
+
+        See ``ember.saving.save_model``; reload with ``ember.models.load_model``.
+        """
+        from ember.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights to a ``.weights.safetensors`` file (see ``ember.saving.save_weights``)."""
+        from ember.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Load weights saved by ``save_weights`` (ember or Keras ``.weights.h5``) or ``save``.
+
+        Weights are matched by the model's layer structure; mismatching layers
+        raise an error naming them and their shapes, or, with
+        ``skip_mismatch=True``, are skipped with a warning.
+        """
+        from ember.saving import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)

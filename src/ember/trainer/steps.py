@@ -13,6 +13,7 @@ from ember.trainer.logs import Logs
 from ember.tree import flatten
 
 __all__ = [
+    "collect_trainable_params",
     "compute_loss",
     "compute_metrics",
     "get_metrics_result",
@@ -30,9 +31,21 @@ def _batch_size(x):
     return 1
 
 
+def collect_trainable_params(model):
+    """The parameters the optimizer updates; built lazily models get them after their first call."""
+    model._trainable_params = [p for p in model.trainable_weights if p.requires_grad]
+    model._params_ready = bool(model._trainable_params) and model.built
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and getattr(optimizer, "built", True) is False and model._trainable_params:
+        # Built up front so custom train steps may call optimizer.step() / zero_grad() bare.
+        optimizer.build(model._trainable_params)
+
+
 def train_step(model, data):
     x, y, sample_weight = unpack_x_y_sample_weight(data)
     y_pred = model(x, training=True)
+    if not model._params_ready:
+        collect_trainable_params(model)  # a subclassed model creates its weights on its first call
     loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
     model._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size(x))
     optimizer = model.optimizer

@@ -19,6 +19,7 @@ from ember import optimizers as optimizers_module
 from ember.data import EpochIterator, adapter_for, class_weight_batch_fn, split_validation, unpack_x_y_sample_weight
 from ember.data.adapters import is_array_data
 from ember.metrics import Mean
+from ember.trainer import steps as _steps
 from ember.trainer.compile_utils import CompiledLoss, CompiledMetrics
 from ember.trainer.logs import Logs, to_float
 from ember.tree import flatten, map_structure
@@ -127,13 +128,9 @@ def _resolve_verbose(verbose):
 
 
 def _prepare_for_training(model):
-    model._trainable_params = [p for p in model.trainable_weights if p.requires_grad]
+    _steps.collect_trainable_params(model)
     model._regularized_weights = [w for w in model.weights if getattr(w, "regularizer", None) is not None]
     model._callable_loss_fns = [fn for layer in model._flatten_layers() for fn in layer._callable_losses]
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and getattr(optimizer, "built", True) is False and model._trainable_params:
-        # Built up front so custom train steps may call optimizer.step() / zero_grad() bare.
-        optimizer.build(model._trainable_params)
     device = model_device(model)
     for metric in model.metrics:
         metric.to(device)

@@ -1,6 +1,8 @@
-"""Utilities: the progress bar, ``Sequence``/``PyDataset`` data sources."""
+"""Utilities: the progress bar, ``Sequence``/``PyDataset`` data sources, ``plot_history``."""
 
+from ember.utils.plotting import plot_history
 from ember.utils.progbar import Progbar
+from ember.utils.random import set_random_seed
 from ember.utils.sequence import PyDataset, Sequence
 
-__all__ = ["Progbar", "PyDataset", "Sequence"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "plot_history", "set_random_seed"]
