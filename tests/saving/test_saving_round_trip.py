@@ -215,6 +215,62 @@ BUILT_IN_LAYERS = {
     "GlobalMaxPooling1D": (lambda: layers.GlobalMaxPooling1D(), (4, 3)),
     "GlobalMaxPooling2D": (lambda: layers.GlobalMaxPooling2D(keepdims=True), (4, 4, 3)),
     "Reshape": (lambda: layers.Reshape((3, 2)), (6,)),
+    # pooling, reshaping, merging
+    "AveragePooling1D": (lambda: layers.AveragePooling1D(3, strides=2, padding="same"), (6, 2)),
+    "AveragePooling2D": (lambda: layers.AveragePooling2D((2, 3), data_format="channels_first"), (2, 5, 6)),
+    "AveragePooling3D": (lambda: layers.AveragePooling3D(2), (4, 4, 4, 2)),
+    "MaxPooling1D": (lambda: layers.MaxPooling1D(), (6, 2)),
+    "MaxPooling2D": (lambda: layers.MaxPooling2D(3, strides=2, padding="same"), (5, 5, 2)),
+    "MaxPooling3D": (lambda: layers.MaxPooling3D((1, 2, 2)), (3, 4, 4, 2)),
+    "GlobalAveragePooling3D": (lambda: layers.GlobalAveragePooling3D(keepdims=True), (3, 3, 3, 2)),
+    "GlobalMaxPooling3D": (lambda: layers.GlobalMaxPooling3D(), (3, 3, 3, 2)),
+    "Average": (None, (5,)),
+    "Maximum": (None, (5,)),
+    "Minimum": (None, (5,)),
+    "Multiply": (None, (5,)),
+    "Subtract": (None, (5,)),
+    "Dot": (lambda: layers.Dot(axes=1, normalize=True), (5,), "pair"),
+    "Identity": (lambda: layers.Identity(), (5,)),
+    "Lambda": (lambda: layers.Lambda(ember.activations.get("relu")), (5,)),
+    "Permute": (lambda: layers.Permute((2, 1)), (3, 4)),
+    "RepeatVector": (lambda: layers.RepeatVector(3), (5,)),
+    "Cropping1D": (lambda: layers.Cropping1D((1, 2)), (6, 2)),
+    "Cropping2D": (lambda: layers.Cropping2D(((1, 0), (0, 2))), (5, 5, 2)),
+    "Cropping3D": (lambda: layers.Cropping3D(1), (4, 4, 4, 2)),
+    "ZeroPadding1D": (lambda: layers.ZeroPadding1D((0, 2)), (4, 2)),
+    "ZeroPadding2D": (lambda: layers.ZeroPadding2D(((1, 0), (2, 1))), (3, 3, 2)),
+    "ZeroPadding3D": (lambda: layers.ZeroPadding3D(1, data_format="channels_first"), (2, 2, 2, 2)),
+    "UpSampling1D": (lambda: layers.UpSampling1D(3), (4, 2)),
+    "UpSampling2D": (lambda: layers.UpSampling2D((2, 3), interpolation="bilinear"), (3, 3, 2)),
+    "UpSampling3D": (lambda: layers.UpSampling3D(2), (2, 2, 2, 2)),
+    # normalization and regularization
+    "BatchNormalization": (lambda: layers.BatchNormalization(momentum=0.9), (4, 4, 3)),
+    "LayerNormalization": (lambda: layers.LayerNormalization(epsilon=1e-5), (4, 3)),
+    "GroupNormalization": (lambda: layers.GroupNormalization(groups=2), (4, 4)),
+    "UnitNormalization": (lambda: layers.UnitNormalization(), (5,)),
+    "SpectralNormalization": (lambda: layers.SpectralNormalization(layers.Dense(3)), (5,)),
+    "SpatialDropout1D": (lambda: layers.SpatialDropout1D(0.2), (4, 3)),
+    "SpatialDropout2D": (lambda: layers.SpatialDropout2D(0.2), (4, 4, 3)),
+    "SpatialDropout3D": (lambda: layers.SpatialDropout3D(0.2), (2, 2, 2, 3)),
+    "GaussianNoise": (lambda: layers.GaussianNoise(0.1), (5,)),
+    "GaussianDropout": (lambda: layers.GaussianDropout(0.1), (5,)),
+    "AlphaDropout": (lambda: layers.AlphaDropout(0.1), (5,)),
+    "ActivityRegularization": (lambda: layers.ActivityRegularization(l1=0.01), (5,)),
+    # recurrent and embedding
+    "Embedding": (lambda: layers.Embedding(10, 3, mask_zero=True), (5,), "indices"),
+    "LSTM": (lambda: layers.LSTM(3, return_sequences=True), (4, 2)),
+    "GRU": (lambda: layers.GRU(3, reset_after=False), (4, 2)),
+    "SimpleRNN": (lambda: layers.SimpleRNN(3, go_backwards=True), (4, 2)),
+    "Bidirectional": (lambda: layers.Bidirectional(layers.LSTM(3)), (4, 2)),
+    "TimeDistributed": (lambda: layers.TimeDistributed(layers.Dense(2)), (4, 3)),
+    "ConvLSTM2D": (lambda: layers.ConvLSTM2D(2, 3, padding="same"), (3, 5, 5, 2)),
+    # attention
+    "MultiHeadAttention": (lambda: layers.MultiHeadAttention(num_heads=2, key_dim=3), (4, 5), "attention"),
+    "GroupQueryAttention": (
+        lambda: layers.GroupQueryAttention(head_dim=3, num_query_heads=4, num_key_value_heads=2), (4, 5), "attention"
+    ),
+    "Attention": (lambda: layers.Attention(use_scale=True), (4, 5), "pair"),
+    "AdditiveAttention": (lambda: layers.AdditiveAttention(), (4, 5), "pair"),
 }
 # Layers that are not saved on their own: the input, the base class and the torch-module wrapper.
 NOT_STANDALONE = {"InputLayer", "Layer", "TorchModuleWrapper", "TorchOpLayer", "Model", "Functional", "Sequential"}
@@ -226,11 +282,18 @@ def test_every_built_in_layer_is_in_the_table():
 
 @pytest.mark.parametrize("class_name", sorted(BUILT_IN_LAYERS))
 def test_built_in_layer_config_round_trips(tmp_path, class_name):
-    make, shape = BUILT_IN_LAYERS[class_name]
-    inputs = ember.Input(shape=shape)
+    make, shape, *how = BUILT_IN_LAYERS[class_name]
+    how = how[0] if how else "single"
+    inputs = ember.Input(shape=shape, dtype="int64" if how == "indices" else None)
     if make is None:  # merge layers take two inputs
         layer = getattr(layers, class_name)()
         outputs = layer([inputs, layers.Dense(shape[-1])(inputs)])
+    elif how == "pair":  # a list [query, value]
+        layer = make()
+        outputs = layer([inputs, layers.Dense(shape[-1])(inputs)])
+    elif how == "attention":  # query, value as two arguments
+        layer = make()
+        outputs = layer(inputs, layers.Dense(shape[-1])(inputs))
     else:
         layer = make()
         outputs = layer(inputs)
@@ -239,5 +302,5 @@ def test_built_in_layer_config_round_trips(tmp_path, class_name):
     loaded = ember.models.load_model(tmp_path / "layer.ember").get_layer(layer.name)
     assert type(loaded) is type(layer)
     assert loaded.get_config() == layer.get_config()
-    x = _rand(2, *shape)
+    x = np.random.default_rng(0).integers(0, 10, (2, *shape)) if how == "indices" else _rand(2, *shape)
     _assert_same_predictions(model, ember.models.load_model(tmp_path / "layer.ember"), x)

@@ -371,7 +371,31 @@ class Layer(torch.nn.Module):
 
     @property
     def weights(self):
-        return self.trainable_weights + self.non_trainable_weights
+        """Every weight, layer by layer in creation order (each layer's trainable ones first), as Keras."""
+        out, seen = [], set()
+
+        def add(w):
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+
+        def visit(layer):
+            own = layer._own_weights
+            trainable = [w for w in own if w._declared_trainable and layer._trainable]
+            for w in trainable + [w for w in own if not (w._declared_trainable and layer._trainable)]:
+                add(w)
+            for child in layer.children():
+                if isinstance(child, Layer):
+                    visit(child)
+                else:
+                    for p in child.parameters():
+                        add(p)
+                    for b in child.buffers():
+                        if b.is_floating_point():
+                            add(b)
+
+        visit(self)
+        return out
 
     @property
     def trainable_variables(self):

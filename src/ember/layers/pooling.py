@@ -1,4 +1,4 @@
-"""Global pooling layers: ``GlobalMaxPooling1D/2D``, ``GlobalAveragePooling1D/2D``.
+"""Global pooling layers: ``GlobalMaxPooling1D/2D/3D``, ``GlobalAveragePooling1D/2D/3D``.
 
 Each reduces every spatial axis to a single value per channel, by maximum or
 by mean.
@@ -11,8 +11,10 @@ from ember.layers.layer import Layer
 __all__ = [
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
 ]
 
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -174,4 +176,46 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
     """
 
     rank = 2
+    _reduce = staticmethod(torch.mean)
+
+
+class GlobalMaxPooling3D(BaseGlobalPooling):
+    """Maximum over the three spatial axes of volumetric inputs.
+
+    Args:
+        data_format: ``"channels_last"`` (default, inputs ``(batch, dim1,
+            dim2, dim3, channels)``) or ``"channels_first"``.
+        keepdims: Keep the spatial axes with length 1.
+
+    Shape:
+        Output ``(batch, channels)``, or with ``keepdims`` ``(batch, 1, 1, 1,
+        channels)`` / ``(batch, channels, 1, 1, 1)``.
+
+    Example:
+        >>> GlobalMaxPooling3D()(torch.ones(2, 3, 4, 4, 3)).shape
+        torch.Size([2, 3])
+    """
+
+    rank = 3
+    _reduce = staticmethod(torch.amax)
+
+
+class GlobalAveragePooling3D(BaseGlobalPooling):
+    """Mean over the three spatial axes of volumetric inputs.
+
+    Args:
+        data_format: ``"channels_last"`` (default, inputs ``(batch, dim1,
+            dim2, dim3, channels)``) or ``"channels_first"``.
+        keepdims: Keep the spatial axes with length 1.
+
+    Shape:
+        Output ``(batch, channels)``, or with ``keepdims`` ``(batch, 1, 1, 1,
+        channels)`` / ``(batch, channels, 1, 1, 1)``.
+
+    Example:
+        >>> GlobalAveragePooling3D()(torch.ones(2, 3, 4, 4, 3)).shape
+        torch.Size([2, 3])
+    """
+
+    rank = 3
     _reduce = staticmethod(torch.mean)

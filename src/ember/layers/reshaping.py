@@ -1,4 +1,5 @@
-"""Reshaping layers: ``Flatten``, ``Reshape``."""
+"""Reshaping layers: ``Flatten``, ``Reshape``, ``Permute``, ``RepeatVector``, and the
+pass-through layers ``Identity`` and ``Lambda``."""
 
 import math
 
@@ -6,7 +7,7 @@ import torch
 
 from ember.layers.layer import Layer
 
-__all__ = ["Flatten", "Reshape"]
+__all__ = ["Flatten", "Identity", "Lambda", "Permute", "RepeatVector", "Reshape"]
 
 
 class Flatten(Layer):
@@ -72,4 +73,164 @@ class Reshape(Layer):
     def get_config(self):
         config = super().get_config()
         config["target_shape"] = self.target_shape
+        return config
+
+
+class Identity(Layer):
+    """Returns its input unchanged (a placeholder layer).
+
+    Example:
+        >>> Identity()(torch.ones(2, 3)).shape
+        torch.Size([2, 3])
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class Lambda(Layer):
+    """Wraps a function of tensors as a layer: ``call(x)`` returns ``function(x, **arguments)``.
+
+    A model with a ``Lambda`` layer saves only when ``function`` has an
+    importable name (a module-level ``def``, ideally registered with
+    ``@ember.saving.register_serializable()``); saving a lambda or a nested
+    function raises a ``ValueError`` that says so. For anything with state,
+    subclass ``Layer`` instead.
+
+    Args:
+        function: Callable applied to the input.
+        output_shape: Output shape without the batch axis (a tuple), or a
+            callable mapping the full input shape to the full output shape.
+            ``None`` (default): inferred by running ``function``.
+        arguments: Optional dict of keyword arguments for ``function``.
+
+    Example:
+        >>> Lambda(lambda x: x * 2)(torch.ones(2, 3))[0, 0].item()
+        2.0
+    """
+
+    def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise ValueError(f"Lambda `function` must be callable, got function={function!r}.")
+        if output_shape is not None and not callable(output_shape) and not isinstance(output_shape, (tuple, list)):
+            raise ValueError(
+                f"Lambda `output_shape` must be None, a tuple or a callable, got output_shape={output_shape!r}."
+            )
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ValueError(f"Lambda `arguments` must be a dict of keyword arguments, got arguments={arguments!r}.")
+        self.function = function
+        self.output_shape = tuple(output_shape) if isinstance(output_shape, list) else output_shape
+        self.arguments = dict(arguments or {})
+        self.built = True
+
+    def call(self, inputs):
+        return self.function(inputs, **self.arguments)
+
+    def compute_output_shape(self, input_shape):
+        if self.output_shape is None:
+            raise NotImplementedError  # inferred by running the function on symbolic inputs
+        if callable(self.output_shape):
+            return tuple(self.output_shape(input_shape))
+        return (input_shape[0],) + self.output_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(function=self.function, arguments=self.arguments)
+        if self.output_shape is not None:
+            config["output_shape"] = self.output_shape
+        return config
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes of the input.
+
+    Args:
+        dims: A permutation of ``1..rank-1`` (axes counted from 1, the batch
+            axis is 0 and stays first), e.g. ``(2, 1)`` swaps the two axes of a
+            ``(batch, steps, features)`` input.
+
+    Example:
+        >>> Permute((2, 1))(torch.ones(2, 3, 4)).shape
+        torch.Size([2, 4, 3])
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            dims = tuple(dims)
+        except TypeError:
+            dims = (dims,)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(
+                f"Permute `dims` must be a permutation of 1..{len(dims)} (axis 0 is the batch and is not listed), "
+                f"got dims={dims!r}."
+            )
+        self.dims = dims
+        self.built = True
+
+    def _check_rank(self, shape):
+        if len(shape) != len(self.dims) + 1:
+            raise ValueError(
+                f"Permute layer {self.name!r} with dims={self.dims} expects inputs of rank {len(self.dims) + 1}, "
+                f"got shape {tuple(shape)}."
+            )
+
+    def call(self, inputs):
+        self._check_rank(inputs.shape)
+        return inputs.permute((0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        self._check_rank(input_shape)
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self):
+        config = super().get_config()
+        config["dims"] = self.dims
+        return config
+
+
+class RepeatVector(Layer):
+    """Repeats a ``(batch, features)`` input ``n`` times: output ``(batch, n, features)``.
+
+    Args:
+        n: Number of repetitions, a positive integer.
+
+    Example:
+        >>> RepeatVector(3)(torch.ones(2, 4)).shape
+        torch.Size([2, 3, 4])
+    """
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise ValueError(f"RepeatVector `n` must be a positive integer, got n={n!r}.")
+        self.n = n
+        self.built = True
+
+    def _check_rank(self, shape):
+        if len(shape) != 2:
+            raise ValueError(
+                f"RepeatVector layer {self.name!r} expects inputs of rank 2 (batch, features), "
+                f"got shape {tuple(shape)}."
+            )
+
+    def call(self, inputs):
+        self._check_rank(inputs.shape)
+        return inputs.unsqueeze(1).expand(-1, self.n, -1)
+
+    def compute_output_shape(self, input_shape):
+        self._check_rank(input_shape)
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config["n"] = self.n
         return config
