@@ -1,5 +1,6 @@
 """Callbacks: hooks into `fit`, `evaluate` and `predict`."""
 
+from ember.callbacks.backup_and_restore import BackupAndRestore
 from ember.callbacks.callback import Callback
 from ember.callbacks.callback_list import CallbackList
 from ember.callbacks.csv_logger import CSVLogger
@@ -16,6 +17,7 @@ from ember.callbacks.tensorboard import TensorBoard
 from ember.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",

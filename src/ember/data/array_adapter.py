@@ -83,6 +83,11 @@ class ArrayAdapter:
         shuffle: ``True`` (a new permutation per pass), ``False``, or ``"batch"``
             (shuffle batch-sized chunks, then within each chunk).
         class_weight: Optional ``{class: weight}`` turned into per-sample weights.
+
+    Attributes:
+        order: The sample order of the latest pass (an int64 tensor), ``None``
+            when unshuffled. With :meth:`resume`, a backup restores it, so an
+            interrupted pass continues in the same order.
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, class_weight=None):
@@ -108,6 +113,8 @@ class ArrayAdapter:
         self.yields_device_tensors = True
         self._structure = (self.x, self.y, self.sample_weight)
         self._flat = [t for t in flatten(self._structure) if t is not None]
+        self.order = None  # the current pass's sample order (None: in order), kept for backups
+        self._resume_at = None
 
     def _check_lengths(self):
         lengths = []
@@ -154,6 +161,38 @@ class ArrayAdapter:
             return torch.cat(chunks).to(self._flat[0].device)
         return None
 
+    def resume(self, order, start_batch):
+        """Make the next pass use ``order`` and begin at batch ``start_batch`` (resuming a backup).
+
+        Args:
+            order: The interrupted pass's sample order (its ``order``), or
+                ``None`` when it was unshuffled.
+            start_batch: Batches of that pass already trained; they are skipped
+                without being gathered.
+
+        Raises:
+            ValueError: when ``order`` does not fit these arrays or this
+                ``shuffle`` setting, or ``start_batch`` is past the end.
+        """
+        if (order is None) != (self.shuffle is False):
+            raise ValueError(
+                f"Cannot resume: the backup was made with {'shuffle=False' if order is None else 'shuffled data'}, "
+                f"but fit now has shuffle={self.shuffle!r}. Pass the same fit arguments as the interrupted run, or "
+                "delete the backup to start over."
+            )
+        if order is not None and tuple(order.shape) != (self.num_samples,):
+            raise ValueError(
+                f"Cannot resume: the backup's sample order covers {order.numel()} samples, but fit now has "
+                f"{self.num_samples}. Train on the same data as the interrupted run, or delete the backup."
+            )
+        if not 0 <= start_batch <= self.num_batches:
+            raise ValueError(
+                f"Cannot resume at batch {start_batch}: the data has {self.num_batches} batches of "
+                f"{self.batch_size}. Train on the same data and batch_size, or delete the backup."
+            )
+        device = self._flat[0].device
+        self._resume_at = (None if order is None else order.to(device=device, dtype=torch.int64), start_batch)
+
     def __len__(self):
         return self.num_batches
 
@@ -164,10 +203,14 @@ class ArrayAdapter:
         pass
 
     def __iter__(self):
-        order = self._order()
+        if self._resume_at is None:
+            order, first = self._order(), 0
+        else:
+            (order, first), self._resume_at = self._resume_at, None
+        self.order = order
         bs, n = self.batch_size, self.num_samples
         flat = flatten(self._structure)
-        for start in range(0, n, bs):
+        for start in range(first * bs, n, bs):
             if order is None:
                 pieces = [None if t is None else t[start : start + bs] for t in flat]
             else:

@@ -6,6 +6,11 @@
 * A generator or iterator is never restarted: every epoch continues it.
 * ``steps`` caps the batches of an epoch; no batch is ever read ahead past the
   cap, so a continued source loses nothing between epochs.
+* Resuming a backup (``BackupAndRestore``): :meth:`EpochIterator.position`
+  says where training stands in the current pass, and ``epoch(resume_at=...)``
+  starts a pass there. Arrays and Sequences jump to it in the saved order
+  without loading the skipped batches; any other source is read from its
+  start and the batches already trained are discarded.
 
 Batches from non-array sources are converted leaf by leaf (NumPy and pandas to
 tensors, float64 to float32) and checked to keep the first batch's structure
@@ -82,6 +87,8 @@ class EpochIterator:
         self._first_signature = None
         self._batch_index = 0
         self.exhausted = False
+        self._pass_start = 0  # batches of the current pass handed out before this epoch
+        self._epoch_batches = 0  # batches read in the latest epoch (set when it stops)
 
     @property
     def num_batches(self):
@@ -117,30 +124,88 @@ class EpochIterator:
         structure, leaves = signature
         return f"{structure!r} with leaves {list(leaves)}"
 
-    def epoch(self, steps=None):
-        """Iterator over this epoch's batches (at most ``steps``, default: the iterator's ``steps``)."""
+    def epoch(self, steps=None, resume_at=None):
+        """Iterator over this epoch's batches (at most ``steps``, default: the iterator's ``steps``).
+
+        Args:
+            steps: Cap on the batches of this epoch.
+            resume_at: ``(batch, position, order)`` to continue an interrupted
+                epoch: ``batch`` of its batches were trained, the pass stood at
+                ``position`` with the adapter's ``order`` (see :meth:`position`).
+                A new pass starts there; the epoch then yields its remaining
+                batches (up to ``steps`` in all).
+        """
         limit = self.steps if steps is None else steps
         if not self.persistent:
             self.exhausted = False
-        source = self._next_source()
+            self._pass_start = 0
+        elif self._source is not None:
+            self._pass_start += self._epoch_batches
+        first = 0
+        if resume_at is not None:
+            first, position, order = resume_at
+            self._source = None
+            source = self._resumed_source(position, order)
+            self._pass_start = position - first
+        else:
+            source = self._next_source()
         if self.device.type == "cuda" and not self.adapter.yields_device_tensors:
-            return self._prefetching(source, limit)
-        return self._plain(source, limit)
+            return self._prefetching(source, limit, first)
+        return self._plain(source, limit, first)
 
-    def _plain(self, source, limit):
-        count = 0
-        while limit is None or count < limit:
+    def position(self, batches_done=None):
+        """``(position, order)``: where training stands in the data, for ``epoch(resume_at=...)``.
+
+        Args:
+            batches_done: Batches of the current epoch trained so far; ``None``
+                once the epoch is over, to describe where the next one starts.
+
+        Returns:
+            The batches of the current pass already trained, and the pass's
+            order (the adapter's ``order``: sample or batch indices, ``None``
+            when unshuffled or unknown). A source restarted every epoch starts
+            the next epoch at ``(0, None)``.
+        """
+        if batches_done is None:
+            if not self.persistent:
+                return 0, None
+            batches_done = self._epoch_batches
+        return self._pass_start + batches_done, getattr(self.adapter, "order", None)
+
+    def _resumed_source(self, position, order):
+        """A new pass standing at ``position``: jumped to, or read up to and the batches dropped."""
+        if position == 0 and order is None:
+            return self._next_source()
+        if hasattr(self.adapter, "resume"):
+            self.adapter.resume(order, position)
+            return self._next_source()
+        source = self._next_source()
+        for skipped in range(position):
             try:
-                batch = next(source)
+                next(source)
             except StopIteration:
-                self.exhausted = True
-                return
-            count += 1
-            yield self._prepare(batch)
+                raise ValueError(
+                    f"Cannot resume: the backup was made after {position} batches of the data, but it now has "
+                    f"only {skipped}. Train on the same data as the interrupted run, or delete the backup."
+                ) from None
+        return source
 
-    def _prefetching(self, source, limit):
+    def _plain(self, source, limit, count=0):
+        try:
+            while limit is None or count < limit:
+                try:
+                    batch = next(source)
+                except StopIteration:
+                    self.exhausted = True
+                    return
+                count += 1
+                yield self._prepare(batch)
+        finally:
+            self._epoch_batches = count
+
+    def _prefetching(self, source, limit, first=0):
         # Copy batch i+1 to the GPU while batch i trains, never reading past `limit`.
-        batches = self._plain(source, limit)
+        batches = self._plain(source, limit, first)
         try:
             current = next(batches)
         except StopIteration:

@@ -68,6 +68,8 @@ class SequenceAdapter:
         self.yields_device_tensors = False
         self.num_batches = self._count_batches()
         self.infinite = self.num_batches is None
+        self.order = None  # the batch indices of the latest shuffled epoch, kept for backups
+        self._resume_at = None
         self._pool = WorkerPool(
             sequence,
             workers=getattr(sequence, "workers", 1) if workers is None else workers,
@@ -106,18 +108,47 @@ class SequenceAdapter:
             )
         return int(count)
 
+    def resume(self, order, start_batch):
+        """Make the next epoch visit ``order`` (a list of batch indices, ``None``: in order) from ``start_batch`` on.
+
+        Used to continue an interrupted epoch from a backup: the batches before
+        ``start_batch`` are not loaded. The Sequence's own state is not part of
+        a backup, so this is exact when ``sequence[i]`` depends only on ``i``.
+        """
+        if (order is None) == (self.shuffle and not self.infinite):
+            raise ValueError(
+                f"Cannot resume: the backup was made with {'shuffled' if order is not None else 'unshuffled'} "
+                f"batches, but fit now has shuffle={self.shuffle}. Pass the same fit arguments as the "
+                "interrupted run, or delete the backup to start over."
+            )
+        self._resume_at = (None if order is None else [int(i) for i in order], int(start_batch))
+
     def __iter__(self):
         """The batches of one epoch, ``sequence[i]`` for each index in order or shuffled."""
         if hasattr(self.sequence, "on_epoch_begin"):
             self.sequence.on_epoch_begin()
         self.num_batches = self._count_batches()
         self.infinite = self.num_batches is None
+        order, first = self._resume_at or (None, 0)
+        self._resume_at = None
+        if (order is not None and sorted(order) != list(range(self.num_batches or 0))) or (
+            not self.infinite and first > self.num_batches
+        ):
+            raise ValueError(
+                f"Cannot resume at batch {first}{f' of {len(order)}' if order is not None else ''}: the Sequence "
+                f"now has {self.num_batches} batches per epoch. Train on the same data, or delete the backup to "
+                "start over."
+            )
         if self.infinite:
-            indices = itertools.count()  # an endless Sequence cannot be shuffled; its order is its own
+            indices = itertools.count(first)  # an endless Sequence cannot be shuffled; its order is its own
+        elif order is not None:
+            indices = order[first:]
         elif self.shuffle:
-            indices = torch.randperm(self.num_batches).tolist()
+            order = torch.randperm(self.num_batches).tolist()
+            indices = order
         else:
-            indices = range(self.num_batches)
+            indices = range(first, self.num_batches)
+        self.order = order
         return self._pool.imap(indices)
 
     def on_epoch_end(self):

@@ -5,6 +5,19 @@ validation and epoch callbacks; ``_run_steps`` drives one pass of batches
 through a step function and dispatches batch callbacks only when some
 callback listens. Everything the loop reads from the device is read lazily
 (see ``ember.trainer.logs``).
+
+Resuming (``ember.callbacks.BackupAndRestore``): during ``fit`` the training
+data's ``EpochIterator`` is ``model._fit_train_iterator`` (its ``position()``
+is what a backup records). A callback that restores a backup in
+``on_train_begin`` sets ``model._resume_state``, an object with ``epoch``,
+``batch`` (batches of that epoch already trained), ``position``/``order``
+(for ``EpochIterator.epoch(resume_at=...)``) and the methods
+``restore_history(history)``, ``restore_random_state()`` and
+``restore_metric_state()``. The loop takes it right after ``on_train_begin``,
+starts at that epoch and batch, and calls the restore methods at the points
+where the backup was taken: the random state before ``on_epoch_begin`` when
+resuming at an epoch's start, else (with the partial-epoch metric state) just
+before the first resumed batch.
 """
 
 import dataclasses
@@ -137,12 +150,12 @@ def _prepare_for_training(model):
     return device
 
 
-def _run_steps(model, batches, step_fn, callbacks, hook):
-    """Feed one epoch of ``batches`` to ``step_fn``; returns (logs, steps run)."""
+def _run_steps(model, batches, step_fn, callbacks, hook, step=0):
+    """Feed one epoch of ``batches`` to ``step_fn``, numbering them from ``step``; returns (logs, steps)."""
     listen = getattr(callbacks, f"needs_{hook}_batch_hooks", True)
     begin = getattr(callbacks, f"on_{hook}_batch_begin")
     end = getattr(callbacks, f"on_{hook}_batch_end")
-    logs, step = None, 0
+    logs = None
     for batch in batches:
         if listen:
             begin(step)
@@ -229,8 +242,11 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
             vx, vy, vsw = _unpack_validation(validation_data)
             val = _epoch_iterator(model, vx, vy, vsw, validation_batch_size or batch_size, device,
                                   steps=validation_steps, argument="validation_data", pool=pool)
+        model._fit_train_iterator = train
         return _fit_loop(model, train, val, epochs, initial_epoch, verbose, callbacks, validation_freq)
     finally:
+        model._fit_train_iterator = None
+        model._resume_state = None
         train.close()
         if val is not None:
             val.close()
@@ -245,12 +261,26 @@ def _fit_loop(model, train, val, epochs, initial_epoch, verbose, callbacks, vali
     model.stop_training = False
     step_fn = model.train_step
     callback_list.on_train_begin()
+    resume, model._resume_state = getattr(model, "_resume_state", None), None
+    if resume is not None:
+        initial_epoch = resume.epoch
+        resume.restore_history(callback_list.history)
     epoch_logs, total_steps = {}, 0
     for epoch in range(initial_epoch, epochs):
+        if resume is not None and resume.batch == 0:
+            resume.restore_random_state()
         model.reset_metrics()
         model.train(True)
         callback_list.on_epoch_begin(epoch)
-        logs, ran = _run_steps(model, train.epoch(), step_fn, callback_list, "train")
+        if resume is None:
+            batches, first = train.epoch(), 0
+        else:
+            batches, first = train.epoch(resume_at=(resume.batch, resume.position, resume.order)), resume.batch
+            if first:
+                resume.restore_metric_state()
+                resume.restore_random_state()
+            resume = None
+        logs, ran = _run_steps(model, batches, step_fn, callback_list, "train", first)
         total_steps += ran
         if ran == 0:
             if total_steps == 0:
