@@ -166,3 +166,26 @@ def test_plain_nn_module_called_on_symbolic_tensor_trains():
     model.compile(optimizer="sgd", loss="mse")
     model.fit(np.random.rand(8, 4).astype("float32"), np.ones((8, 1), "float32"), verbose=0)
     assert not torch.equal(before, linear.weight.detach())
+
+
+def test_summary_expand_nested_show_trainable_and_print_fn():
+    inner_in = ember.Input(shape=(3,))
+    inner = ember.Model(inner_in, layers.Dense(2, name="inner_dense")(inner_in), name="inner")
+    x = ember.Input(shape=(3,))
+    outer = ember.Model(x, layers.Dense(1, name="head")(inner(x)))
+    inner.trainable = False
+    lines = []
+    outer.summary(print_fn=lines.append, show_trainable=True)
+    text = "\n".join(lines)
+    assert "inner (Functional)" in text and "inner_dense" not in text
+    assert "Trainable" in lines[2]
+    row = next(line for line in lines if "inner (Functional)" in line)
+    assert row.rstrip("│ ").endswith("N")
+    assert " Trainable params: 3 (12.00 B)" in lines and " Non-trainable params: 8 (32.00 B)" in lines
+    lines.clear()
+    outer.summary(print_fn=lines.append, expand_nested=True)
+    assert any("└ inner_dense (Dense)" in line for line in lines)
+    lines.clear()
+    outer.summary(print_fn=lines.append, line_length=120)
+    assert max(len(line) for line in lines) > 100
+    assert outer.count_params() == 11

@@ -99,6 +99,35 @@ def _row(cells, widths, aligns, sep):
     return out
 
 
+_TRAINABLE_WIDTH = 11
+
+
+def _type_name(layer):
+    # Keras calls a functional model's type "Functional".
+    if type(layer).__name__ == "Model" and getattr(layer, "_graph", None) is not None:
+        return "Functional"
+    return type(layer).__name__
+
+
+def _layer_rows(model, connected, show_trainable, expand_nested, depth):
+    """Table rows for ``model``'s layers; nested models' layers follow, indented, when expanding."""
+    for layer in model.layers:
+        node = _node_of(model, layer)
+        name = getattr(layer, "name", type(layer).__name__)
+        built = getattr(layer, "built", True)
+        params = sum(p.numel() for p in layer.parameters()) if built else 0
+        prefix = "  " * (depth - 1) + "└ " if depth else ""
+        cells = [f"{prefix}{name} ({_type_name(layer)})", _shape_text(node), f"{params:,}" if built else "0 (unbuilt)"]
+        if connected:
+            cells.append(_connections(node))
+        if show_trainable:
+            has_weights = any(True for _ in layer.parameters())
+            cells.append(("Y" if getattr(layer, "trainable", True) else "N") if has_weights else "-")
+        yield cells
+        if expand_nested and hasattr(layer, "layers") and hasattr(layer, "_graph"):
+            yield from _layer_rows(layer, connected, show_trainable, expand_nested, depth + 1)
+
+
 def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False):
     """Print (or pass to ``print_fn``) the summary table of ``model``."""
     print_fn = print_fn or print
@@ -109,21 +138,18 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         widths = [max(6, round(w * line_length / total)) for w in widths]
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
     aligns = ["<", "<", ">"] + (["<"] if connected else [])
+    if show_trainable:
+        widths.append(_TRAINABLE_WIDTH)
+        headers.append("Trainable")
+        aligns.append("^")
     lines = [f'Model: "{model.name}"']
     lines.append(_border(widths, "┏", "┳", "┓", "━"))
     lines.extend(_row(headers, widths, aligns, "┃"))
     lines.append(_border(widths, "┡", "╇", "┩", "━"))
-    layers = model.layers
-    for index, layer in enumerate(layers):
-        node = _node_of(model, layer)
-        name = getattr(layer, "name", type(layer).__name__)
-        built = getattr(layer, "built", True)
-        params = sum(p.numel() for p in layer.parameters()) if built else 0
-        cells = [f"{name} ({type(layer).__name__})", _shape_text(node), f"{params:,}" if built else "0 (unbuilt)"]
-        if connected:
-            cells.append(_connections(node))
+    rows = list(_layer_rows(model, connected, show_trainable, expand_nested, depth=0))
+    for index, cells in enumerate(rows):
         lines.extend(_row(cells, widths, aligns, "│"))
-        if index < len(layers) - 1:
+        if index < len(rows) - 1:
             lines.append(_border(widths, "├", "┼", "┤", "─"))
     lines.append(_border(widths, "└", "┴", "┘", "─"))
     trainable = sum(w.numel() for w in model.trainable_weights)
