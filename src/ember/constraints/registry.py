@@ -4,6 +4,7 @@
 snake_case spellings, each mapped to a class.
 """
 
+from ember.backend.registry import ClassRegistry
 from ember.constraints.base import Constraint
 from ember.constraints.norms import MaxNorm, MinMaxNorm, NonNeg, UnitNorm
 
@@ -25,17 +26,9 @@ ALL_CONSTRAINTS = {
 # configs written by either library load in the other.
 _SERIALIZED_MODULE = "keras.constraints"
 
-
-def _lookup(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in ALL_CONSTRAINTS:
-        return ALL_CONSTRAINTS[name]
-    raise ValueError(
-        f"Unknown constraint {name!r}. Valid names (case-sensitive): {', '.join(sorted(ALL_CONSTRAINTS))}. "
-        "A custom Constraint subclass can be passed as an instance, or by name through "
-        "custom_objects={'Name': Class}."
-    )
+_REGISTRY = ClassRegistry(
+    "constraint", Constraint, ALL_CONSTRAINTS, _SERIALIZED_MODULE, config_example="{'class_name': 'MaxNorm', 'config': {'max_value': 2}}"
+)
 
 
 def get(identifier):
@@ -63,13 +56,11 @@ def get(identifier):
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        return _REGISTRY.lookup(identifier)()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type):
-        if not issubclass(identifier, Constraint):
-            raise ValueError(f"Constraint classes must subclass ember.constraints.Constraint; got {identifier!r}.")
-        return identifier()
+        return _REGISTRY.from_class(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(
@@ -91,21 +82,7 @@ def serialize(constraint):
         >>> serialize(MaxNorm(3))["config"]
         {'max_value': 3, 'axis': 0}
     """
-    if constraint is None or isinstance(constraint, str):
-        return constraint
-    if not isinstance(constraint, Constraint):
-        raise ValueError(
-            f"Cannot serialize {constraint!r}: only Constraint instances carry a config. "
-            "Wrap the function in a Constraint subclass that implements get_config()."
-        )
-    cls = type(constraint)
-    builtin = ALL_CONSTRAINTS.get(cls.__name__) is cls
-    return {
-        "module": _SERIALIZED_MODULE if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": constraint.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return _REGISTRY.serialize(constraint)
 
 
 def deserialize(config, custom_objects=None):
@@ -122,17 +99,4 @@ def deserialize(config, custom_objects=None):
         >>> deserialize({"class_name": "UnitNorm", "config": {"axis": 1}}).axis
         1
     """
-    if isinstance(config, str):
-        return _lookup(config, custom_objects)()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Constraint config must be a dict like {{'class_name': 'MaxNorm', 'config': {{'max_value': 2}}}}, "
-            f"got {config!r}."
-        )
-    cls = _lookup(config["class_name"], custom_objects)
-    kwargs = config.get("config") or {}
-    if not isinstance(kwargs, dict):
-        raise ValueError(f"Constraint config['config'] must be a dict of arguments, got {kwargs!r}.")
-    if hasattr(cls, "from_config"):
-        return cls.from_config(kwargs)
-    return cls(**kwargs)
+    return _REGISTRY.deserialize(config, custom_objects)

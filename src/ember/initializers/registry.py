@@ -7,6 +7,7 @@ snake_case spellings and Keras's legacy aliases, each mapped to a class.
 import numpy as np
 import torch
 
+from ember.backend.registry import ClassRegistry
 from ember.initializers.base import Initializer, normalize_shape, resolve_dtype
 from ember.initializers.constants import Constant, Identity, Ones, Zeros
 from ember.initializers.random import Orthogonal, RandomNormal, RandomUniform, TruncatedNormal
@@ -70,17 +71,9 @@ ALL_INITIALIZERS = {
 # configs written by either library load in the other.
 _SERIALIZED_MODULE = "keras.initializers"
 
-
-def _lookup(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in ALL_INITIALIZERS:
-        return ALL_INITIALIZERS[name]
-    raise ValueError(
-        f"Unknown initializer {name!r}. Valid names (case-sensitive): "
-        f"{', '.join(sorted(ALL_INITIALIZERS))}. A custom Initializer subclass can be "
-        "passed as an instance, or by name through custom_objects={'Name': Class}."
-    )
+_REGISTRY = ClassRegistry(
+    "initializer", Initializer, ALL_INITIALIZERS, _SERIALIZED_MODULE, config_example="{'class_name': 'GlorotUniform', 'config': {}}"
+)
 
 
 def _from_value(value):
@@ -126,13 +119,11 @@ def get(identifier):
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        return _REGISTRY.lookup(identifier)()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type):
-        if not issubclass(identifier, Initializer):
-            raise ValueError(f"Initializer classes must subclass ember.initializers.Initializer; got {identifier!r}.")
-        return identifier()
+        return _REGISTRY.from_class(identifier)
     if isinstance(identifier, (torch.Tensor, np.ndarray)):
         return _from_value(identifier)
     if callable(identifier):
@@ -156,21 +147,7 @@ def serialize(initializer):
         >>> serialize(Constant(2.0))["config"]
         {'value': 2.0}
     """
-    if initializer is None or isinstance(initializer, str):
-        return initializer
-    if not isinstance(initializer, Initializer):
-        raise ValueError(
-            f"Cannot serialize {initializer!r}: only Initializer instances carry a config. "
-            "Wrap the function in an Initializer subclass that implements get_config()."
-        )
-    cls = type(initializer)
-    builtin = ALL_INITIALIZERS.get(cls.__name__) is cls
-    return {
-        "module": _SERIALIZED_MODULE if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": initializer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return _REGISTRY.serialize(initializer)
 
 
 def deserialize(config, custom_objects=None):
@@ -187,17 +164,4 @@ def deserialize(config, custom_objects=None):
         >>> deserialize({"class_name": "RandomNormal", "config": {"stddev": 1.0}}).stddev
         1.0
     """
-    if isinstance(config, str):
-        return _lookup(config, custom_objects)()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "Initializer config must be a dict like {'class_name': 'GlorotUniform', 'config': {}}, "
-            f"got {config!r}."
-        )
-    cls = _lookup(config["class_name"], custom_objects)
-    kwargs = config.get("config") or {}
-    if not isinstance(kwargs, dict):
-        raise ValueError(f"Initializer config['config'] must be a dict of arguments, got {kwargs!r}.")
-    if hasattr(cls, "from_config"):
-        return cls.from_config(kwargs)
-    return cls(**kwargs)
+    return _REGISTRY.deserialize(config, custom_objects)

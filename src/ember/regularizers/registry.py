@@ -4,6 +4,7 @@
 snake_case spellings, each mapped to a class.
 """
 
+from ember.backend.registry import ClassRegistry
 from ember.regularizers.base import Regularizer
 from ember.regularizers.norm_penalties import L1, L1L2, L2
 from ember.regularizers.orthogonal import OrthogonalRegularizer
@@ -27,17 +28,9 @@ ALL_REGULARIZERS = {
 # configs written by either library load in the other.
 _SERIALIZED_MODULE = "keras.regularizers"
 
-
-def _lookup(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in ALL_REGULARIZERS:
-        return ALL_REGULARIZERS[name]
-    raise ValueError(
-        f"Unknown regularizer {name!r}. Valid names (case-sensitive): {', '.join(sorted(ALL_REGULARIZERS))}. "
-        "A custom Regularizer subclass can be passed as an instance, or by name through "
-        "custom_objects={'Name': Class}."
-    )
+_REGISTRY = ClassRegistry(
+    "regularizer", Regularizer, ALL_REGULARIZERS, _SERIALIZED_MODULE, config_example="{'class_name': 'L2', 'config': {'l2': 0.01}}"
+)
 
 
 def get(identifier):
@@ -66,15 +59,11 @@ def get(identifier):
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        return _REGISTRY.lookup(identifier)()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type):
-        if not issubclass(identifier, Regularizer):
-            raise ValueError(
-                f"Regularizer classes must subclass ember.regularizers.Regularizer; got {identifier!r}."
-            )
-        return identifier()
+        return _REGISTRY.from_class(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(
@@ -96,21 +85,7 @@ def serialize(regularizer):
         >>> serialize(L2(0.1))["config"]
         {'l2': 0.1}
     """
-    if regularizer is None or isinstance(regularizer, str):
-        return regularizer
-    if not isinstance(regularizer, Regularizer):
-        raise ValueError(
-            f"Cannot serialize {regularizer!r}: only Regularizer instances carry a config. "
-            "Wrap the function in a Regularizer subclass that implements get_config()."
-        )
-    cls = type(regularizer)
-    builtin = ALL_REGULARIZERS.get(cls.__name__) is cls
-    return {
-        "module": _SERIALIZED_MODULE if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(config, custom_objects=None):
@@ -127,16 +102,4 @@ def deserialize(config, custom_objects=None):
         >>> deserialize({"class_name": "L1", "config": {"l1": 0.5}}).l1
         0.5
     """
-    if isinstance(config, str):
-        return _lookup(config, custom_objects)()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Regularizer config must be a dict like {{'class_name': 'L2', 'config': {{'l2': 0.01}}}}, got {config!r}."
-        )
-    cls = _lookup(config["class_name"], custom_objects)
-    kwargs = config.get("config") or {}
-    if not isinstance(kwargs, dict):
-        raise ValueError(f"Regularizer config['config'] must be a dict of arguments, got {kwargs!r}.")
-    if hasattr(cls, "from_config"):
-        return cls.from_config(kwargs)
-    return cls(**kwargs)
+    return _REGISTRY.deserialize(config, custom_objects)
