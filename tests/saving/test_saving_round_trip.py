@@ -207,6 +207,10 @@ BUILT_IN_LAYERS = {
     "Concatenate": (None, (5,)),
     "Conv1D": (lambda: layers.Conv1D(3, 2, strides=2, padding="same", activation="relu"), (6, 2)),
     "Conv2D": (lambda: layers.Conv2D(2, (2, 3), dilation_rate=(1, 1), use_bias=False), (5, 5, 2)),
+    "Conv3D": (lambda: layers.Conv3D(2, 2, padding="same"), (4, 4, 4, 2)),
+    "Conv1DTranspose": (lambda: layers.Conv1DTranspose(2, 3, strides=2, output_padding=1), (5, 2)),
+    "Conv2DTranspose": (lambda: layers.Conv2DTranspose(2, 3, strides=2, padding="same"), (4, 4, 2)),
+    "Conv3DTranspose": (lambda: layers.Conv3DTranspose(2, 2, strides=2), (2, 3, 2, 2)),
     "Dense": (lambda: layers.Dense(3, kernel_initializer="he_normal", bias_regularizer="l2"), (5,)),
     "Dropout": (lambda: layers.Dropout(0.3, seed=4), (5,)),
     "Flatten": (lambda: layers.Flatten(), (2, 3)),
@@ -271,6 +275,14 @@ BUILT_IN_LAYERS = {
     ),
     "Attention": (lambda: layers.Attention(use_scale=True), (4, 5), "pair"),
     "AdditiveAttention": (lambda: layers.AdditiveAttention(), (4, 5), "pair"),
+    # preprocessing
+    "Rescaling": (lambda: layers.Rescaling(1 / 255.0, offset=0.5), (5,)),
+    "Masking": (lambda: layers.Masking(mask_value=1.0), (4, 3)),
+    "CenterCrop": (lambda: layers.CenterCrop(3, 2), (5, 4, 2)),
+    "Resizing": (lambda: layers.Resizing(3, 6, interpolation="bicubic", crop_to_aspect_ratio=True), (5, 4, 2)),
+    "Normalization": (lambda: layers.Normalization(axis=(1, 2), mean=0.5, variance=2.0), (4, 3)),
+    "Discretization": (lambda: layers.Discretization([-0.5, 0.0, 0.5], output_mode="one_hot"), (5,)),
+    "CategoryEncoding": (lambda: layers.CategoryEncoding(10, output_mode="count"), (5,), "indices"),
 }
 # Layers that are not saved on their own: the input, the base class and the torch-module wrapper.
 NOT_STANDALONE = {"InputLayer", "Layer", "TorchModuleWrapper", "TorchOpLayer", "Model", "Functional", "Sequential"}

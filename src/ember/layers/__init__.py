@@ -16,6 +16,10 @@ from ember.layers.attention import AdditiveAttention as AdditiveAttention
 from ember.layers.attention import Attention as Attention
 from ember.layers.conv import Conv1D as Conv1D
 from ember.layers.conv import Conv2D as Conv2D
+from ember.layers.conv_more import Conv1DTranspose as Conv1DTranspose
+from ember.layers.conv_more import Conv2DTranspose as Conv2DTranspose
+from ember.layers.conv_more import Conv3D as Conv3D
+from ember.layers.conv_more import Conv3DTranspose as Conv3DTranspose
 from ember.layers.core import Activation as Activation
 from ember.layers.core import Dense as Dense
 from ember.layers.core import Dropout as Dropout
@@ -75,8 +79,22 @@ from ember.layers.spatial_reshaping import ZeroPadding1D as ZeroPadding1D
 from ember.layers.spatial_reshaping import ZeroPadding2D as ZeroPadding2D
 from ember.layers.spatial_reshaping import ZeroPadding3D as ZeroPadding3D
 from ember.layers.torch_module import TorchModuleWrapper as TorchModuleWrapper
+from ember.layers.image_preprocessing import CenterCrop as CenterCrop
+from ember.layers.image_preprocessing import Resizing as Resizing
+from ember.layers.preprocessing import CategoryEncoding as CategoryEncoding
+from ember.layers.preprocessing import Discretization as Discretization
+from ember.layers.preprocessing import Masking as Masking
+from ember.layers.preprocessing import Normalization as Normalization
+from ember.layers.preprocessing import Rescaling as Rescaling
 
 __all__ = [
+    "CategoryEncoding",
+    "CenterCrop",
+    "Discretization",
+    "Masking",
+    "Normalization",
+    "Rescaling",
+    "Resizing",
     "Cropping1D",
     "Cropping2D",
     "Cropping3D",
@@ -138,6 +156,10 @@ __all__ = [
     "Concatenate",
     "Conv1D",
     "Conv2D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3D",
+    "Conv3DTranspose",
     "Dense",
     "Dropout",
     "Flatten",

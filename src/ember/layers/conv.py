@@ -107,9 +107,8 @@ def _normalize_tuple(value, rank, arg_name, layer_name):
 
 # ---------------------------------------------------------------------- layers
 class BaseConv(Layer):
-    """Shared implementation of ``Conv1D`` and ``Conv2D``; subclasses set ``rank``.
-
-    Not meant to be subclassed outside this module.
+    """Shared implementation of the convolution layers; subclasses set ``rank``
+    and ``call`` (``conv_more`` adds Conv3D and the transposed convolutions).
     """
 
     rank = None
@@ -186,6 +185,11 @@ class BaseConv(Layer):
                 f"(batch, {layout}), got shape {input_shape}."
             )
 
+    def _keras_kernel_shape(self, in_channels):
+        """Kernel shape in Keras's layout; the stored PyTorch layout is this
+        shape permuted by ``(rank + 1, rank, 0, ..., rank - 1)``."""
+        return self.kernel_size + (in_channels // self.groups, self.filters)
+
     def build(self, input_shape):
         self._check_input_shape(input_shape)
         in_channels = input_shape[self._channel_axis()]
@@ -204,7 +208,7 @@ class BaseConv(Layer):
         to_keras = _Permute(tuple(range(2, rank + 2)) + (1, 0))
         self.kernel = self.add_weight(
             name="kernel",
-            shape=self.kernel_size + (in_channels // self.groups, self.filters),
+            shape=self._keras_kernel_shape(in_channels),
             initializer=self.kernel_initializer,
             regularizer=None if self.kernel_regularizer is None else _InKerasLayout(self.kernel_regularizer, to_keras),
             constraint=(
