@@ -59,6 +59,7 @@ def main():
     parser.add_argument("--plot", default="training_curves.png", help="where to save the loss/accuracy curves")
     args = parser.parse_args()
 
+    ember.utils.set_random_seed(1337)  # the same weights, shuffling and numbers on every run
     name, ((x_train, y_train), (x_test, y_test)) = get_data(args.mnist)
     # Reserve samples for validation (the guide keeps the last 10,000 of MNIST's 60,000).
     n_val = 10000 if len(x_train) > 20000 else len(x_train) // 6
@@ -99,24 +100,10 @@ def main():
 
 def save_curves(history, path):
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("Note: matplotlib is not installed; skipping the training-curve plot (pip install matplotlib).")
+        history.plot(path)  # loss and accuracy, train vs validation (ember.utils.plot_history)
+    except ImportError as error:
+        print(f"Note: skipping the training-curve plot: {error}")
         return
-    epochs = [e + 1 for e in history.epoch]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
-    for key, ax in (("loss", ax_loss), ("sparse_categorical_accuracy", ax_acc)):
-        ax.plot(epochs, history.history[key], "o-", label="train")
-        ax.plot(epochs, history.history[f"val_{key}"], "s--", label="validation")
-        ax.set_xlabel("epoch")
-        ax.set_title(key)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"Saved training curves to {os.path.abspath(path)}")
 
 
