@@ -24,6 +24,10 @@ from ember.layers.core import Activation as Activation
 from ember.layers.core import Dense as Dense
 from ember.layers.core import Dropout as Dropout
 from ember.layers.conv_lstm import ConvLSTM2D as ConvLSTM2D
+from ember.layers.conv_depthwise import DepthwiseConv1D as DepthwiseConv1D
+from ember.layers.conv_depthwise import DepthwiseConv2D as DepthwiseConv2D
+from ember.layers.conv_depthwise import SeparableConv1D as SeparableConv1D
+from ember.layers.conv_depthwise import SeparableConv2D as SeparableConv2D
 from ember.layers.embedding import Embedding as Embedding
 from ember.layers.gru import GRU as GRU
 from ember.layers.lstm import LSTM as LSTM
@@ -160,6 +164,10 @@ __all__ = [
     "Conv2DTranspose",
     "Conv3D",
     "Conv3DTranspose",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
     "Dense",
     "Dropout",
     "Flatten",

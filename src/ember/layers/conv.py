@@ -113,6 +113,8 @@ class BaseConv(Layer):
 
     rank = None
     _paddings = ("valid", "same")
+    # Whether ``strides`` > 1 may be combined with ``dilation_rate`` > 1.
+    _strided_dilation = False
 
     def __init__(
         self,
@@ -155,7 +157,7 @@ class BaseConv(Layer):
         self.kernel_size = _normalize_tuple(kernel_size, self.rank, "kernel_size", cls)
         self.strides = _normalize_tuple(strides, self.rank, "strides", cls)
         self.dilation_rate = _normalize_tuple(dilation_rate, self.rank, "dilation_rate", cls)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+        if not self._strided_dilation and max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
                 f"{cls} does not support `strides` > 1 together with `dilation_rate` > 1, got "
                 f"strides={self.strides} and dilation_rate={self.dilation_rate}. Set one of them to 1."
@@ -190,7 +192,8 @@ class BaseConv(Layer):
         shape permuted by ``(rank + 1, rank, 0, ..., rank - 1)``."""
         return self.kernel_size + (in_channels // self.groups, self.filters)
 
-    def build(self, input_shape):
+    def _input_channels(self, input_shape):
+        """The checked number of input channels of ``input_shape``."""
         self._check_input_shape(input_shape)
         in_channels = input_shape[self._channel_axis()]
         if in_channels is None:
@@ -203,22 +206,20 @@ class BaseConv(Layer):
                 f"{type(self).__name__} layer {self.name!r}: the number of input channels ({in_channels}) must "
                 f"be divisible by `groups` ({self.groups}); full input shape {tuple(input_shape)}."
             )
+        return in_channels
+
+    def build(self, input_shape):
+        in_channels = self._input_channels(input_shape)
         rank = self.rank
-        to_torch = _Permute((rank + 1, rank) + tuple(range(rank)))
-        to_keras = _Permute(tuple(range(2, rank + 2)) + (1, 0))
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=self._keras_kernel_shape(in_channels),
-            initializer=self.kernel_initializer,
-            regularizer=None if self.kernel_regularizer is None else _InKerasLayout(self.kernel_regularizer, to_keras),
-            constraint=(
-                None if self.kernel_constraint is None else _InKerasLayout(self.kernel_constraint, to_keras, to_torch)
-            ),
+        self.kernel = self._add_kernel(
+            "kernel",
+            self._keras_kernel_shape(in_channels),
+            self.kernel_initializer,
+            self.kernel_regularizer,
+            self.kernel_constraint,
+            to_torch=_Permute((rank + 1, rank) + tuple(range(rank))),
+            to_keras=_Permute(tuple(range(2, rank + 2)) + (1, 0)),
         )
-        # Same Parameter object, now holding the kernel in PyTorch's layout.
-        self.kernel.data = to_torch(self.kernel.data).contiguous()
-        self.kernel._to_keras = to_keras
-        self.kernel._from_keras = to_torch
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
@@ -229,6 +230,23 @@ class BaseConv(Layer):
                 constraint=self.bias_constraint,
             )
         self.built = True
+
+    def _add_kernel(self, name, keras_shape, initializer, regularizer, constraint, to_torch, to_keras):
+        """A kernel created in Keras's layout ``keras_shape`` (so initializers see
+        Keras's fans), then stored in PyTorch's layout; ``to_torch``/``to_keras``
+        convert between the two, and regularizers and constraints see Keras's."""
+        kernel = self.add_weight(
+            name=name,
+            shape=keras_shape,
+            initializer=initializer,
+            regularizer=None if regularizer is None else _InKerasLayout(regularizer, to_keras),
+            constraint=None if constraint is None else _InKerasLayout(constraint, to_keras, to_torch),
+        )
+        # Same Parameter object, now holding the kernel in PyTorch's layout.
+        kernel.data = to_torch(kernel.data).contiguous()
+        kernel._to_keras = to_keras
+        kernel._from_keras = to_torch
+        return kernel
 
     # ------------------------------------------------------------------ call
     def _padding_argument(self, spatial_sizes):
@@ -277,9 +295,14 @@ class BaseConv(Layer):
                     f"smaller kernel."
                 )
             out.append(length)
+        channels = self._output_channels(input_shape)
         if self.data_format == "channels_last":
-            return (input_shape[0], *out, self.filters)
-        return (input_shape[0], self.filters, *out)
+            return (input_shape[0], *out, channels)
+        return (input_shape[0], channels, *out)
+
+    def _output_channels(self, input_shape):
+        """Number of output channels for ``input_shape``."""
+        return self.filters
 
     def get_config(self):
         config = super().get_config()
@@ -348,14 +371,16 @@ class Conv1D(BaseConv):
     _paddings = ("valid", "same", "causal")
 
     def call(self, inputs):
+        return self._finish(self._convolve(inputs, self.kernel, self.bias, self.groups))
+
+    def _convolve(self, inputs, kernel, bias, groups):
+        """The convolution of ``inputs`` with a PyTorch-layout ``kernel``, in the
+        layer's data format, with its strides, padding and dilation."""
         if self.data_format == "channels_first":
             conv_padding, pad = self._padding_argument(inputs.shape[2:])
             if pad is not None:
                 inputs = F.pad(inputs, pad)
-            outputs = F.conv1d(
-                inputs, self.kernel, self.bias, self.strides, conv_padding, self.dilation_rate, self.groups
-            )
-            return self._finish(outputs)
+            return F.conv1d(inputs, kernel, bias, self.strides, conv_padding, self.dilation_rate, groups)
         conv_padding, pad = self._padding_argument(inputs.shape[1:2])
         # (N, L, C) -> (N, C, 1, L): a channels_last view of a height-1 image, no copy.
         images = inputs.unsqueeze(1).permute(0, 3, 1, 2)
@@ -364,15 +389,9 @@ class Conv1D(BaseConv):
         if conv_padding != 0:
             conv_padding = (0,) + conv_padding
         outputs = F.conv2d(
-            images,
-            self.kernel.unsqueeze(2),
-            self.bias,
-            (1,) + self.strides,
-            conv_padding,
-            (1,) + self.dilation_rate,
-            self.groups,
+            images, kernel.unsqueeze(2), bias, (1,) + self.strides, conv_padding, (1,) + self.dilation_rate, groups
         )
-        return self._finish(outputs.permute(0, 2, 3, 1).squeeze(1))
+        return outputs.permute(0, 2, 3, 1).squeeze(1)
 
 
 class Conv2D(BaseConv):
@@ -417,6 +436,11 @@ class Conv2D(BaseConv):
     rank = 2
 
     def call(self, inputs):
+        return self._finish(self._convolve(inputs, self.kernel, self.bias, self.groups))
+
+    def _convolve(self, inputs, kernel, bias, groups):
+        """The convolution of ``inputs`` with a PyTorch-layout ``kernel``, in the
+        layer's data format, with its strides, padding and dilation."""
         channels_last = self.data_format == "channels_last"
         if channels_last:
             # (N, H, W, C) -> (N, C, H, W): already channels_last in memory, no copy.
@@ -424,9 +448,7 @@ class Conv2D(BaseConv):
         conv_padding, pad = self._padding_argument(inputs.shape[2:])
         if pad is not None:
             inputs = F.pad(inputs, pad)
-        outputs = F.conv2d(
-            inputs, self.kernel, self.bias, self.strides, conv_padding, self.dilation_rate, self.groups
-        )
+        outputs = F.conv2d(inputs, kernel, bias, self.strides, conv_padding, self.dilation_rate, groups)
         if channels_last:
             outputs = outputs.permute(0, 2, 3, 1)
-        return self._finish(outputs)
+        return outputs
