@@ -251,3 +251,27 @@ def test_keras2_pool_arguments_are_accepted_for_generators():
     model.fit(counting_generator(), steps_per_epoch=2, epochs=1, workers=2, use_multiprocessing=False,
               max_queue_size=5, verbose=0)
     assert recorder.seen["train"] == [0, 1]
+
+
+def test_shuffle_batch_mode_shuffles_within_batch_sized_chunks():
+    torch.manual_seed(0)
+    x = np.arange(20, dtype="float32").reshape(20, 1)
+    adapter = ember.data.adapter_for(x, x, batch_size=8, shuffle="batch")
+    epochs = [[b[0][:, 0].long().tolist() for b in adapter] for _ in range(3)]
+    for batches in epochs:
+        chunks = sorted(sorted(b) for b in batches)
+        assert chunks == [list(range(0, 8)), list(range(8, 16)), list(range(16, 20))]
+    assert len({tuple(map(tuple, batches)) for batches in epochs}) > 1  # a new order each epoch
+    model, recorder = recording_model()
+    with pytest.raises(ValueError, match="`shuffle` must be True, False or 'batch'"):
+        model.fit(np.zeros((4, 3), "float32"), np.zeros((4, 1), "float32"), shuffle="yes", verbose=0)
+
+
+def test_fit_shuffle_batch_reaches_the_array_adapter():
+    model, recorder = recording_model()
+    x = np.repeat(np.arange(12, dtype="float32"), 3).reshape(12, 3)
+    torch.manual_seed(0)
+    model.fit(x, np.zeros((12, 1), "float32"), batch_size=4, epochs=2, shuffle="batch", verbose=0)
+    # each batch's first sample comes from one 4-sample chunk; all chunks are seen every epoch
+    for epoch in (recorder.seen["train"][:3], recorder.seen["train"][3:]):
+        assert sorted(first // 4 for first in epoch) == [0, 1, 2]

@@ -155,10 +155,14 @@ class ArrayAdapter:
         if self.shuffle is True:
             return torch.randperm(self.num_samples, device=self._flat[0].device)
         if self.shuffle == "batch":
+            # Whole batch-sized chunks in a random order, each shuffled inside; a last partial
+            # chunk stays last so every batch is exactly one chunk (Keras's "batch" mode).
             n, bs = self.num_samples, self.batch_size
-            order = torch.randperm(math.ceil(n / bs))
-            chunks = [torch.arange(i * bs, min((i + 1) * bs, n))[torch.randperm(min(bs, n - i * bs))] for i in order.tolist()]
-            return torch.cat(chunks).to(self._flat[0].device)
+            full = n // bs
+            blocks = torch.arange(full * bs).reshape(full, bs)[torch.randperm(full)]
+            blocks = blocks.gather(1, torch.argsort(torch.rand(full, bs), dim=1))
+            tail = torch.arange(full * bs, n)[torch.randperm(n - full * bs)]
+            return torch.cat([blocks.reshape(-1), tail]).to(self._flat[0].device)
         return None
 
     def resume(self, order, start_batch):

@@ -193,7 +193,10 @@ _SHUFFLE_DEFAULT = _Default(True)
 def _epoch_iterator(model, x, y, sample_weight, batch_size, device, *, shuffle=False, class_weight=None,
                     steps=None, continue_across_epochs=False, argument="x", pool=None):
     shuffle_explicit = not isinstance(shuffle, _Default)
-    shuffle = bool(shuffle)
+    if not shuffle_explicit:
+        shuffle = shuffle.value
+    if shuffle not in (True, False, "batch"):
+        raise ValueError(f"`shuffle` must be True, False or 'batch', got {shuffle!r}.")
     pool = pool or {}
     adapter = adapter_for(
         x, y, sample_weight, batch_size, shuffle=shuffle, class_weight=class_weight, argument=argument,
