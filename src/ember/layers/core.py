@@ -40,6 +40,8 @@ class Dense(Layer):
         torch.Size([2, 4])
     """
 
+    supports_masking = True
+
     def __init__(
         self,
         units,
@@ -143,6 +145,8 @@ def regularization_config(layer):
 class Activation(Layer):
     """Applies an activation function (a name such as ``"relu"`` or a callable)."""
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -171,6 +175,8 @@ class Dropout(Layer):
             (``None`` entries take the input's size).
         seed: Optional seed for the mask.
     """
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -76,6 +76,13 @@ def _signature_info(cls):
     return info
 
 
+def _pass_mask_through(inputs, outputs):
+    """A layer that supports masking hands its input's mask (``_keras_mask``) on to its output."""
+    mask = getattr(inputs, "_keras_mask", None)
+    if mask is not None and isinstance(outputs, torch.Tensor) and getattr(outputs, "_keras_mask", None) is None:
+        outputs._keras_mask = mask
+
+
 class Layer(torch.nn.Module):
     """Base class of all layers; subclass it and override ``build`` and ``call``.
 
@@ -122,6 +129,10 @@ class Layer(torch.nn.Module):
         self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
 
     # ------------------------------------------------------------------ lifecycle
+    # Whether the input's mask (``_keras_mask``, e.g. from Embedding(mask_zero=True)) passes through
+    # to the output unchanged, as Keras's `supports_masking`.
+    supports_masking = False
+
     def build(self, input_shape):
         """Create the layer's weights. Called once, with the first input's shape."""
         self.built = True
@@ -165,15 +176,19 @@ class Layer(torch.nn.Module):
         if self._call_accepts_training:
             kwargs["training"] = training
         if outer is None:
-            return self._outermost_call(args, kwargs, training)
-        if self._losses:
-            self._losses.clear()
-        saved = outer.training
-        outer.training = training
-        try:
-            return self.call(*args, **kwargs)
-        finally:
-            outer.training = saved
+            outputs = self._outermost_call(args, kwargs, training)
+        else:
+            if self._losses:
+                self._losses.clear()
+            saved = outer.training
+            outer.training = training
+            try:
+                outputs = self.call(*args, **kwargs)
+            finally:
+                outer.training = saved
+        if self.supports_masking and args:
+            _pass_mask_through(args[0], outputs)
+        return outputs
 
     def _outermost_call(self, args, kwargs, training):
         context = _CallContext(training)
