@@ -235,10 +235,6 @@ class Layer(torch.nn.Module):
         self._inbound_nodes.append(Node(self, args, call_kwargs, outputs))
         return outputs
 
-    def __call__(self, *args, **kwargs):
-        # nn.Module.__call__ dispatches to forward() (and runs any torch hooks).
-        return super().__call__(*args, **kwargs)
-
     # ------------------------------------------------------------------ weights
     def add_weight(
         self,
