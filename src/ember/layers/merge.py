@@ -183,6 +183,27 @@ def _check_list_of_tensors(layer, inputs, minimum):
 
 
 # ---------------------------------------------------------------------- layers
+def _input_masks(inputs):
+    return [getattr(x, "_keras_mask", None) for x in inputs]
+
+
+def _attach(outputs, mask):
+    if mask is not None and isinstance(outputs, torch.Tensor):
+        outputs._keras_mask = mask
+    return outputs
+
+
+def _all_masks(inputs):
+    """Keras's merged mask: a step is kept only where every masked input keeps it (None if none is masked)."""
+    masks = [m for m in _input_masks(inputs) if m is not None]
+    if not masks:
+        return None
+    merged = masks[0]
+    for m in masks[1:]:
+        merged = merged & m
+    return merged
+
+
 class Concatenate(Layer):
     """Concatenates a list of tensors along ``axis``.
 
@@ -212,11 +233,25 @@ class Concatenate(Layer):
     def call(self, inputs):
         _check_list_of_tensors(self, inputs, minimum=1)
         try:
-            return torch.cat(list(inputs), dim=self.axis)
+            return _attach(torch.cat(list(inputs), dim=self.axis), self._concatenated_mask(inputs))
         except (RuntimeError, IndexError):
             # Re-raise torch's error with the layer's explanation.
             concatenate_output_shape([tuple(x.shape) for x in inputs], self.axis)
             raise
+
+    def _concatenated_mask(self, inputs):
+        masks = _input_masks(inputs)
+        if all(m is None for m in masks):
+            return None
+        rank = inputs[0].ndim
+        axis = self.axis % rank
+        mask_rank = next(m for m in masks if m is not None).ndim
+        if axis >= mask_rank:  # joining features: a step is kept where every input keeps it
+            return _all_masks(inputs)
+        # joining along a masked (time) axis: the masks join too; unmasked inputs count as all-kept
+        filled = [m if m is not None else torch.ones(x.shape[:mask_rank], dtype=torch.bool, device=x.device)
+                  for m, x in zip(masks, inputs)]
+        return torch.cat(filled, dim=axis)
 
     def compute_output_shape(self, input_shape):
         _check_list_of_shapes(self, input_shape, minimum=1)
@@ -265,7 +300,7 @@ class BaseElementwiseMerge(Layer):
         outputs = inputs[0]
         for x in inputs[1:]:
             outputs = self._combine(outputs, x)
-        return self._finish(outputs, len(inputs))
+        return _attach(self._finish(outputs, len(inputs)), _all_masks(inputs))
 
     def compute_output_shape(self, input_shape):
         _check_list_of_shapes(self, input_shape, minimum=self._min_inputs)
