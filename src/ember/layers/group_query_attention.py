@@ -8,7 +8,6 @@ head_dim)``, key/value kernels ``(dim, num_key_value_heads, head_dim)``, output
 kernel ``(num_query_heads, head_dim, dim)``.
 """
 
-import math
 
 import torch
 
@@ -16,7 +15,7 @@ from ember import constraints, initializers, regularizers
 from ember.layers.core import regularization_config
 from ember.layers.embedding import attach_mask, mask_of
 from ember.layers.layer import Layer
-from ember.layers.multi_head_attention import combine_masks, dot_product_attention, project
+from ember.layers.multi_head_attention import add_projection, combine_masks, dot_product_attention, project
 
 __all__ = ["GroupQueryAttention"]
 
@@ -96,23 +95,7 @@ class GroupQueryAttention(Layer):
         self.supports_masking = True
 
     def _projection(self, name, shape, fan_split):
-        init = self.kernel_initializer
-
-        def initialize(full_shape, dtype=None):
-            matrix = (math.prod(full_shape[:fan_split]), math.prod(full_shape[fan_split:]))
-            return torch.as_tensor(init(matrix, dtype=dtype)).reshape(full_shape)
-
-        kernel = self.add_weight(
-            name=f"{name}_kernel", shape=shape, initializer=initialize,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )
-        bias = None
-        if self.use_bias:
-            bias = self.add_weight(
-                name=f"{name}_bias", shape=shape[fan_split:], initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-            )
-        return kernel, bias
+        return add_projection(self, name, shape, fan_split)
 
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape

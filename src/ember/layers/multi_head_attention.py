@@ -99,6 +99,30 @@ def _positive_int(value, what):
     return value
 
 
+
+def add_projection(layer, name, shape, fan_split):
+    """A projection kernel (and bias) in Keras's layout, initialized as the 2-D matrix it acts as.
+
+    Shared by the attention layers: ``shape[:fan_split]`` is the fan-in side.
+    """
+    init = layer.kernel_initializer
+
+    def initialize(full_shape, dtype=None):
+        matrix = (math.prod(full_shape[:fan_split]), math.prod(full_shape[fan_split:]))
+        return torch.as_tensor(init(matrix, dtype=dtype)).reshape(full_shape)
+
+    kernel = layer.add_weight(
+        name=f"{name}_kernel", shape=shape, initializer=initialize,
+        regularizer=layer.kernel_regularizer, constraint=layer.kernel_constraint,
+    )
+    bias = None
+    if layer.use_bias:
+        bias = layer.add_weight(
+            name=f"{name}_bias", shape=shape[fan_split:], initializer=layer.bias_initializer,
+            regularizer=layer.bias_regularizer, constraint=layer.bias_constraint,
+        )
+    return kernel, bias
+
 class MultiHeadAttention(Layer):
     """Multi-head attention (Vaswani et al., 2017), as Keras's ``MultiHeadAttention``.
 
@@ -179,25 +203,7 @@ class MultiHeadAttention(Layer):
 
     # ------------------------------------------------------------------ build
     def _projection(self, name, shape, fan_split):
-        """A kernel in Keras's layout, initialized as the 2-D matrix it acts as."""
-        init = self.kernel_initializer
-
-        def initialize(full_shape, dtype=None):
-            matrix = (math.prod(full_shape[:fan_split]), math.prod(full_shape[fan_split:]))
-            return torch.as_tensor(init(matrix, dtype=dtype)).reshape(full_shape)
-
-        kernel = self.add_weight(
-            name=f"{name}_kernel", shape=shape, initializer=initialize,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )
-        bias = None
-        if self.use_bias:
-            bias_shape = shape[fan_split:]
-            bias = self.add_weight(
-                name=f"{name}_bias", shape=bias_shape, initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-            )
-        return kernel, bias
+        return add_projection(self, name, shape, fan_split)
 
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
