@@ -31,6 +31,8 @@ def standardize_dtype(dtype):
         return _BY_TORCH[dtype]
     if isinstance(dtype, str):
         name = _ALIASES.get(dtype, dtype)
+        if name in ("string", "str"):
+            return "string"  # batches of strings are NumPy arrays; there is no torch dtype for them
     else:
         name = np.dtype(dtype).name
     if name not in _BY_NAME:
@@ -42,4 +44,7 @@ def to_torch_dtype(dtype):
     """Return the ``torch.dtype`` for any dtype spelling (``None`` means float32)."""
     if isinstance(dtype, torch.dtype):
         return dtype
-    return _BY_NAME[standardize_dtype(dtype)]
+    name = standardize_dtype(dtype)
+    if name == "string":
+        raise TypeError("dtype 'string' has no torch dtype: strings are kept as NumPy arrays of str/object dtype.")
+    return _BY_NAME[name]

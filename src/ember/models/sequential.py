@@ -83,7 +83,9 @@ class Sequential(Model):
 
     def build(self, input_shape=None):
         if self._graph is None and input_shape is not None:
-            self._input_layer = InputLayer(batch_shape=(None,) + tuple(input_shape[1:]))
+            spec = getattr(self, "_build_input_spec", None) or (None,)
+            dtype = "string" if getattr(spec[0], "dtype", None) == "string" else None  # first call on raw text
+            self._input_layer = InputLayer(batch_shape=(None,) + tuple(input_shape[1:]), dtype=dtype)
             self._maybe_build_graph()
         self.built = True
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ember.backend.dtypes import to_torch_dtype
+from ember.backend.strings import is_string_array
 from ember.graph.keras_tensor import KerasTensor
 from ember.layers.torch_op import TorchOpLayer
 from ember.models.model import Model
@@ -198,5 +199,6 @@ def input_spec(value):
         return KerasTensor((None,) + tuple(value.shape[1:]), value.dtype)
     if isinstance(value, (torch.Tensor, np.ndarray)):
         shape = tuple(value.shape)
-        return KerasTensor((None,) + shape[1:] if shape else (), str(value.dtype).replace("torch.", ""))
+        dtype = "string" if is_string_array(value) else str(value.dtype).replace("torch.", "")
+        return KerasTensor((None,) + shape[1:] if shape else (), dtype)
     return value
