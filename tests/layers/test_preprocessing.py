@@ -194,12 +194,131 @@ def test_discretization_matches_keras(keras, output_mode):
 
 
 def test_discretization_errors():
-    with pytest.raises(ValueError, match="bin_boundaries"):
-        layers.Discretization(num_bins=4)
+    with pytest.raises(ValueError, match="either `bin_boundaries` or `num_bins`.*not both"):
+        layers.Discretization([0.0], num_bins=4)
+    with pytest.raises(ValueError, match="got neither"):
+        layers.Discretization()
+    with pytest.raises(ValueError, match="`num_bins` must be a positive integer, got num_bins=0"):
+        layers.Discretization(num_bins=0)
+    with pytest.raises(ValueError, match=r"`epsilon` must be a number in \(0, 1\], got epsilon=0"):
+        layers.Discretization(num_bins=3, epsilon=0)
+    with pytest.raises(ValueError, match="created with `bin_boundaries`; it cannot be adapted"):
+        layers.Discretization([0.0]).adapt(np.arange(3.0))
+    with pytest.raises(ValueError, match=r"no `bin_boundaries` yet: call `adapt\(data\)` first"):
+        layers.Discretization(num_bins=3)(torch.zeros(2))
+    with pytest.raises(ValueError, match="got no data"):
+        layers.Discretization(num_bins=3).adapt(np.zeros((0,)))
+    with pytest.raises(ValueError, match="`batch_size` must be a positive integer, got 0"):
+        layers.Discretization(num_bins=3).adapt(np.arange(3.0), batch_size=0)
     with pytest.raises(ValueError, match="sorted ascending"):
         layers.Discretization([1.0, 0.0])
     with pytest.raises(ValueError, match="output_mode"):
         layers.Discretization([0.0], output_mode="tf_idf")
+
+
+def _keras_adapt_without_tensorflow(keras, monkeypatch):
+    """Keras's ``Discretization.adapt`` only asks TensorFlow whether ``data`` is a tf.data/tf tensor."""
+    import types
+
+    from keras.src.layers.preprocessing import discretization
+
+    stub = types.SimpleNamespace(data=types.SimpleNamespace(Dataset=type("Dataset", (), {})), is_tensor=lambda x: False)
+    monkeypatch.setattr(discretization, "tf", stub)
+
+
+def _cumulative_count_quantiles(data, num_bins):
+    """NumPy oracle: values of the sorted data at cumulative counts ``k * n / num_bins`` (interpolated)."""
+    values = np.sort(np.asarray(data, "float32").ravel())
+    targets = np.arange(1, num_bins) * values.size / num_bins
+    return np.interp(targets, np.arange(1, values.size + 1), values)
+
+
+_ADAPT_CASES = [  # (n, num_bins, epsilon, kind): small, compressed, duplicates, coarse epsilon
+    (10, 4, 0.01, "arange"),
+    (6, 3, 0.01, "normal"),
+    (90, 7, 0.01, "normal"),
+    (300, 5, 0.1, "normal"),
+    (1642, 5, 0.001, "normal"),
+    (2500, 12, 0.01, "normal"),
+    (400, 6, 0.3, "normal"),
+    (200, 8, 0.05, "integers"),
+]
+
+
+def _adapt_data(n, kind, seed=0):
+    rng = np.random.default_rng(seed)
+    if kind == "arange":
+        return np.arange(float(n))
+    if kind == "integers":
+        return rng.integers(0, 5, size=(n // 2, 2)).astype("float32")
+    return rng.normal(size=n) * 10.0
+
+
+@pytest.mark.parametrize("n,num_bins,epsilon,kind", _ADAPT_CASES)
+def test_discretization_adapt_matches_keras(keras, monkeypatch, n, num_bins, epsilon, kind):
+    _keras_adapt_without_tensorflow(keras, monkeypatch)
+    data = _adapt_data(n, kind)
+    ours = layers.Discretization(num_bins=num_bins, epsilon=epsilon)
+    ours.adapt(data)
+    theirs = keras.layers.Discretization(num_bins=num_bins, epsilon=epsilon)
+    theirs.adapt(data)
+    # A coarse epsilon can leave fewer summary values than bins, hence fewer boundaries: in both libraries.
+    assert len(ours.bin_boundaries) == len(theirs.bin_boundaries) <= num_bins - 1
+    # float32 summaries: equal to float32 rounding (the data spans about +-30)
+    np.testing.assert_allclose(ours.bin_boundaries, theirs.bin_boundaries, rtol=1e-5, atol=2e-5)
+    x = torch.as_tensor(data.astype("float32"))
+    np.testing.assert_array_equal(ours(x).numpy(), keras.ops.convert_to_numpy(theirs(x.numpy())))
+
+
+@pytest.mark.parametrize("n,num_bins", [(10, 4), (37, 5), (99, 2), (64, 9)])
+def test_discretization_adapt_is_exact_below_one_over_epsilon(n, num_bins):
+    data = np.random.default_rng(n).normal(size=n)
+    layer = layers.Discretization(num_bins=num_bins, epsilon=0.01)  # n * epsilon < 1: no compression
+    layer.adapt(data)
+    np.testing.assert_allclose(layer.bin_boundaries, _cumulative_count_quantiles(data, num_bins), rtol=1e-6)
+
+
+def test_discretization_adapt_approximation_stays_within_epsilon():
+    data = np.random.default_rng(7).normal(size=5000)
+    layer = layers.Discretization(num_bins=4, epsilon=0.01)
+    layer.adapt(data)
+    # Each boundary's empirical rank is within epsilon of its target quantile (np.quantile for reference).
+    ranks = np.searchsorted(np.sort(data.astype("float32")), layer.bin_boundaries) / data.size
+    np.testing.assert_allclose(ranks, [0.25, 0.5, 0.75], atol=0.01)
+    np.testing.assert_allclose(layer.bin_boundaries, np.quantile(data, [0.25, 0.5, 0.75]), atol=0.05)
+
+
+def test_discretization_adapt_batches_merge_and_readapt_resets():
+    data = np.random.default_rng(3).normal(size=(48, 1))
+    whole = layers.Discretization(num_bins=4)
+    whole.adapt(data)
+    batched = layers.Discretization(num_bins=4)
+    batched.adapt(data, batch_size=16)  # 16 values per batch: each summary is exact, so merging is too
+    np.testing.assert_allclose(batched.bin_boundaries, whole.bin_boundaries, rtol=1e-6)
+    listed = layers.Discretization(num_bins=4)
+    listed.adapt([torch.as_tensor(data[:20]), torch.as_tensor(data[20:])])
+    np.testing.assert_allclose(listed.bin_boundaries, whole.bin_boundaries, rtol=1e-6)
+    first_two = layers.Discretization(num_bins=4)
+    first_two.adapt(data, batch_size=16, steps=2)
+    np.testing.assert_allclose(first_two.bin_boundaries, _cumulative_count_quantiles(data[:32], 4), rtol=1e-6)
+    whole.adapt(data + 100.0)  # a second adapt starts afresh
+    np.testing.assert_allclose(whole.bin_boundaries, _cumulative_count_quantiles(data + 100.0, 4), rtol=1e-6)
+
+
+def test_discretization_adapted_config_round_trip(keras):
+    layer = layers.Discretization(num_bins=4, epsilon=0.05, output_mode="one_hot")
+    layer.adapt(np.arange(10.0))
+    config = layer.get_config()
+    assert config["num_bins"] == 4 and config["epsilon"] == 0.05
+    np.testing.assert_allclose(config["bin_boundaries"], [1.5, 4.0, 6.5], rtol=1e-6)
+    restored = layers.Discretization.from_config(config)
+    assert restored.bin_boundaries == config["bin_boundaries"]
+    x = torch.tensor([0.0, 2.0, 5.0, 9.0])
+    np.testing.assert_array_equal(restored(x).numpy(), layer(x).numpy())
+    restored.adapt(np.arange(100.0, 110.0))  # restored from an adapted config, it can be adapted again
+    np.testing.assert_allclose(restored.bin_boundaries, [101.5, 104.0, 106.5], rtol=1e-6)
+    theirs = keras.layers.Discretization.from_config({k: config[k] for k in ("bin_boundaries", "num_bins", "epsilon")})
+    np.testing.assert_allclose(theirs.bin_boundaries, config["bin_boundaries"])
 
 
 @pytest.mark.parametrize("output_mode", ["one_hot", "multi_hot", "count"])

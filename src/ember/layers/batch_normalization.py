@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from ember import initializers
 from ember.backend.scope import in_symbolic_scope
+from ember.layers.embedding import mask_of
 from ember.layers.layer import Layer
 from ember.layers.normalization import (
     _known_dim,
@@ -57,6 +58,45 @@ def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum, eps
     return outputs
 
 
+def masked_batch_norm_train(x, weights, gamma, beta, moving_mean, moving_variance, momentum, epsilon):
+    """``batch_norm_train`` with batch moments over the positions where ``weights`` (shaped as ``x``) is 1.
+
+    Channels are on dim 1. A channel with no unmasked position gets mean and
+    variance 0, as Keras does.
+    """
+    reduce_dims = [d for d in range(x.dim()) if d != 1]
+    weights = weights.to(x.dtype)
+    count = weights.sum(dim=reduce_dims, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
+    mean = (x * weights).sum(dim=reduce_dims, keepdim=True) / count
+    variance = ((x - mean).square() * weights).sum(dim=reduce_dims, keepdim=True) / count
+    outputs = (x - mean) * torch.rsqrt(variance + epsilon)
+    shape = [1] * x.dim()
+    shape[1] = x.shape[1]
+    if gamma is not None:
+        outputs = outputs * gamma.reshape(shape)
+    if beta is not None:
+        outputs = outputs + beta.reshape(shape)
+    update_moving_stats(moving_mean, moving_variance, mean.reshape(-1), variance.reshape(-1), momentum)
+    return outputs
+
+
+def mask_weights(mask, inputs, axis):
+    """The input's mask as 0/1 weights shaped as ``inputs`` with ``axis`` moved to dim 1.
+
+    A mask covers the leading axes of ``inputs`` (e.g. ``(batch, time)`` for
+    ``(batch, time, features)``); it is broadcast over the trailing ones.
+    """
+    mask = torch.as_tensor(mask, device=inputs.device)
+    if mask.dim() > inputs.dim() or tuple(mask.shape) != tuple(inputs.shape[: mask.dim()]):
+        raise ValueError(
+            f"BatchNormalization got a mask of shape {tuple(mask.shape)} that does not cover the leading axes "
+            f"of its input of shape {tuple(inputs.shape)}; pass a mask shaped like the input without its "
+            "trailing feature axes."
+        )
+    mask = mask.reshape(tuple(mask.shape) + (1,) * (inputs.dim() - mask.dim())).expand(inputs.shape)
+    return mask.movedim(axis, 1) if axis != 1 else mask
+
+
 class BatchNormalization(Layer):
     """Normalizes its inputs over the batch (and all axes except ``axis``).
 
@@ -66,6 +106,10 @@ class BatchNormalization(Layer):
     (1 - momentum)``. In inference (``training`` false, or the layer's
     ``trainable`` set to ``False``) the moving statistics are used and nothing
     is updated. Output: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``.
+
+    A mask (the input's ``_keras_mask``, e.g. from ``Embedding(mask_zero=True)``,
+    or the ``mask`` call argument) restricts the training batch moments to the
+    unmasked positions, and passes through to the output.
 
     Args:
         axis: The feature (channel) axis; ``-1`` for channels_last inputs such
@@ -93,6 +137,8 @@ class BatchNormalization(Layer):
         >>> [w.name for w in bn.weights]
         ['gamma', 'beta', 'moving_mean', 'moving_variance']
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -128,7 +174,7 @@ class BatchNormalization(Layer):
                                                initializer=self.moving_variance_initializer, trainable=False)
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         if inputs.dim() != self._rank or inputs.shape[self._axis] != self.moving_mean.shape[0]:
             raise ValueError(
                 f"BatchNormalization {self.name!r} was built for rank-{self._rank} inputs with "
@@ -136,7 +182,11 @@ class BatchNormalization(Layer):
             )
         # channels on dim 1 for torch's kernels; for (N, H, W, C) this view is channels_last memory.
         x = inputs.movedim(self._axis, 1) if self._axis != 1 else inputs
-        if training and self.trainable and not in_symbolic_scope():
+        mask = mask_of(inputs) if mask is None else mask
+        if training and self.trainable and not in_symbolic_scope() and mask is not None:
+            outputs = masked_batch_norm_train(x, mask_weights(mask, inputs, self._axis), self.gamma, self.beta,
+                                              self.moving_mean, self.moving_variance, self.momentum, self.epsilon)
+        elif training and self.trainable and not in_symbolic_scope():
             outputs = batch_norm_train(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                                        self.momentum, self.epsilon)
         else:

@@ -113,6 +113,8 @@ class LayerNormalization(Layer):
         torch.Size([2, 5])
     """
 
+    supports_masking = True  # statistics ignore the mask (as Keras); the mask passes through
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
@@ -205,6 +207,8 @@ class GroupNormalization(Layer):
         torch.Size([2, 3, 3, 4])
     """
 
+    supports_masking = True  # statistics ignore the mask (as Keras); the mask passes through
+
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, **kwargs):
@@ -290,6 +294,8 @@ class UnitNormalization(Layer):
         >>> UnitNormalization()(torch.tensor([[3.0, 4.0]]))
         tensor([[0.6000, 0.8000]])
     """
+
+    supports_masking = True  # statistics ignore the mask (as Keras); the mask passes through
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

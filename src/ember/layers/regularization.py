@@ -43,6 +43,8 @@ def _check_seed(seed, owner):
 class _RandomLayer(Layer):
     """Holds the optional seeded generator of a noise layer (not public)."""
 
+    supports_masking = True  # the noise ignores the mask; the mask passes through unchanged
+
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = _check_seed(seed, type(self).__name__)
@@ -276,6 +278,8 @@ class ActivityRegularization(Layer):
         >>> float(layer.losses[0])
         1.5
     """
+
+    supports_masking = True  # the penalty covers every position; the mask passes through
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         super().__init__(**kwargs)

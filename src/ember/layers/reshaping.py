@@ -5,6 +5,8 @@ import math
 
 import torch
 
+from ember.backend.scope import in_symbolic_scope
+from ember.layers.embedding import attach_mask, mask_of
 from ember.layers.layer import Layer
 
 __all__ = ["Flatten", "Identity", "Lambda", "Permute", "RepeatVector", "Reshape"]
@@ -77,12 +79,14 @@ class Reshape(Layer):
 
 
 class Identity(Layer):
-    """Returns its input unchanged (a placeholder layer).
+    """Returns its input unchanged (a placeholder layer); its mask passes through.
 
     Example:
         >>> Identity()(torch.ones(2, 3)).shape
         torch.Size([2, 3])
     """
+
+    supports_masking = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -109,6 +113,11 @@ class Lambda(Layer):
         output_shape: Output shape without the batch axis (a tuple), or a
             callable mapping the full input shape to the full output shape.
             ``None`` (default): inferred by running ``function``.
+        mask: The output's mask. ``None`` (default): the input's mask is
+            dropped, as for any layer that does not support masking. A
+            callable ``(inputs, mask) -> mask`` computes it from the input and
+            the input's mask (``None`` when the input carries none); any other
+            value is a fixed mask (converted to a boolean tensor).
         arguments: Optional dict of keyword arguments for ``function``.
 
     Example:
@@ -116,7 +125,7 @@ class Lambda(Layer):
         2.0
     """
 
-    def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
             raise ValueError(f"Lambda `function` must be callable, got function={function!r}.")
@@ -129,10 +138,26 @@ class Lambda(Layer):
         self.function = function
         self.output_shape = tuple(output_shape) if isinstance(output_shape, list) else output_shape
         self.arguments = dict(arguments or {})
+        if mask is not None and not callable(mask):
+            mask = torch.as_tensor(mask, dtype=torch.bool)
+        # ``supports_masking`` stays False: ember reads it as "pass the input's mask on unchanged",
+        # which a Lambda never does (it drops the mask or computes a new one in ``call``).
+        self.mask = mask
         self.built = True
 
     def call(self, inputs):
-        return self.function(inputs, **self.arguments)
+        outputs = self.function(inputs, **self.arguments)
+        if self.mask is None or in_symbolic_scope() or not isinstance(outputs, torch.Tensor):
+            return outputs
+        if outputs is inputs:
+            outputs = outputs.view_as(outputs)  # never overwrite the mask the input carries
+        return attach_mask(outputs, self.compute_mask(inputs, mask_of(inputs)))
+
+    def compute_mask(self, inputs, mask=None):
+        """The output's mask: ``mask(inputs, mask)`` for a callable, the fixed mask, or ``None``."""
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def compute_output_shape(self, input_shape):
         if self.output_shape is None:
@@ -144,6 +169,8 @@ class Lambda(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(function=self.function, arguments=self.arguments)
+        if self.mask is not None:
+            config["mask"] = self.mask if callable(self.mask) else self.mask.tolist()
         if self.output_shape is not None:
             config["output_shape"] = self.output_shape
         return config
