@@ -29,6 +29,8 @@ import torch
 
 from ember.callbacks.callback import Callback
 from ember.callbacks.history import _to_python
+from ember.distribute.process_group import barrier, is_main_process
+from ember.distribute.reduction import backup_state
 from ember.saving.atomic import atomic_write
 from ember.saving.weights_io import assign_weights, layer_entries, safetensors_torch, weights_to_bytes
 
@@ -194,7 +196,7 @@ class BackupAndRestore(Callback):
             self._save(epoch + 1, 0)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint:
+        if self.delete_checkpoint and is_main_process():
             self._delete_backup()
 
     # -- files -------------------------------------------------------------------
@@ -223,11 +225,14 @@ class BackupAndRestore(Callback):
             tensors["data/order"] = torch.as_tensor(order, dtype=torch.int64).cpu().contiguous()
         metadata = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "state": json.dumps(info)}
         data = safetensors_torch().save(tensors, metadata=metadata)
+        if not is_main_process():
+            return barrier()  # rank 0 writes the backup; every process waits until it is in place
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._backup_path):
             # If we die before the new backup is in place, the restart finds this one.
             os.replace(self._backup_path, self._previous_path)
         atomic_write(self._backup_path, lambda handle: handle.write(data))
+        barrier()
 
     def _read_backup(self):
         """`(path, tensors, info)` of the newest readable backup, `None` when there is none."""
@@ -331,7 +336,7 @@ def _capture_metric_state(model, tensors):
     for j, metric in enumerate(model.metrics):
         variables = metric.variables
         saved.append({"name": metric.name, "shapes": [list(v.shape) for v in variables]})
-        tensors.update({f"metrics/{j}/{i}": _cpu(v) for i, v in enumerate(variables)})
+        tensors.update({f"metrics/{j}/{i}": _cpu(v) for i, v in enumerate(backup_state(variables))})
     return saved
 
 
@@ -397,6 +402,8 @@ class _ResumeState:
 
     def restore_metric_state(self):
         """Put the metrics back in their state part-way through the epoch (they were just reset)."""
+        if not is_main_process():
+            return  # rank 0 restores the processes' combined state; the others start from zero
         saved = self._info["metrics"] or []
         current = {}
         for metric in self._model.metrics:

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ember.callbacks.callback import Callback
+from ember.distribute.process_group import is_main_process
 
 __all__ = ["CSVLogger"]
 
@@ -62,6 +63,10 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        if not is_main_process():
+            self.csv_file = open(os.devnull, "w", newline="")  # only rank 0 writes the file
+            self.writer = self.keys = None
+            return
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename) as existing:

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ember.callbacks.monitor_callback import MonitorCallback
+from ember.distribute.process_group import is_main_process
 
 __all__ = ["ModelCheckpoint"]
 
@@ -186,8 +187,8 @@ class ModelCheckpoint(MonitorCallback):
     def _save_model(self, epoch, batch, logs):
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save_model(epoch, logs, filepath):
-            return
+        if not self._should_save_model(epoch, logs, filepath) or not is_main_process():
+            return  # every process decides alike (same logs); only rank 0 writes
         self._prepare_directory(filepath)
         try:
             if self.save_weights_only:

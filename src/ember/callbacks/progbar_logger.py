@@ -1,6 +1,7 @@
 """`ProgbarLogger`: the progress bar printed by `fit`, `evaluate` and `predict`."""
 
 from ember.callbacks.callback import Callback
+from ember.distribute.process_group import is_main_process
 from ember.utils.progbar import Progbar, write_stdout
 
 __all__ = ["ProgbarLogger"]
@@ -46,7 +47,7 @@ class ProgbarLogger(Callback):
             raise ValueError(
                 f'ProgbarLogger params["verbose"] must be 0, 1, 2 or "auto", got {verbose!r}.'
             )
-        self.verbose = int(verbose)
+        self.verbose = int(verbose) if is_main_process() else 0  # one bar for a data-parallel job
         self.epochs = params.get("epochs", 1)
         self.target = params.get("steps")
 

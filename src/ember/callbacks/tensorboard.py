@@ -25,6 +25,8 @@ from ember.callbacks._tensorboard_utils import (
     weights_by_path,
 )
 from ember.callbacks.callback import Callback
+from ember.distribute.process_group import is_main_process
+from ember.distribute.rank_zero import NullSummaryWriter
 from ember.layers.layer import Layer, _to_keras_layout
 from ember.tree import flatten
 
@@ -180,7 +182,8 @@ class TensorBoard(Callback):
     def _writer(self, run):
         if run not in self._writers:
             directory = self._train_dir if run == "train" else self._val_dir
-            self._writers[run] = self._writer_class(log_dir=directory)
+            writer_class = self._writer_class if is_main_process() else NullSummaryWriter  # rank 0 writes
+            self._writers[run] = writer_class(log_dir=directory)
         return self._writers[run]
 
     def _close_writers(self):
@@ -366,7 +369,7 @@ class TensorBoard(Callback):
         from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 
         layers = self._embedding_layers()
-        if not layers:
+        if not layers or not is_main_process():
             return
         for layer in layers:
             weight = next(w for w in layer._own_weights if w.name == "embeddings")
@@ -404,6 +407,8 @@ class TensorBoard(Callback):
             self._batch_annotation.__exit__(None, None, None)
             self._batch_annotation = None
         profiler.stop()
+        if not is_main_process():
+            return
         directory = os.path.join(self._train_dir, "plugins", "profile", time.strftime("%Y_%m_%d_%H_%M_%S"))
         os.makedirs(directory, exist_ok=True)
         profiler.export_chrome_trace(os.path.join(directory, f"{socket.gethostname()}.pt.trace.json"))

@@ -29,6 +29,8 @@ class TorchDataAdapter:
                 shuffle=bool(shuffle) and not iterable_style,
             )
         self.loader = loader
+        # A map-style Dataset batched here can be sharded by index over data-parallel processes.
+        self.batched_here = loader is not data and not isinstance(data, torch.utils.data.IterableDataset)
         self.restartable = True
         self.yields_device_tensors = False
         try:

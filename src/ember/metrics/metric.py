@@ -129,8 +129,10 @@ class Metric:
                 ``(shape, dtype) -> tensor`` or a tensor / array / number
                 (broadcast to ``shape``). ``reset_state`` returns to it.
             dtype: defaults to the metric's ``dtype``.
-            aggregation: accepted for Keras compatibility; state is a plain
-                sum per process.
+            aggregation: how data-parallel processes combine this state at
+                the end of an epoch or evaluation: ``"sum"`` (totals, counts,
+                confusion matrices), ``"mean"``, ``"only_first_replica"`` or
+                ``"none"`` (see :meth:`sync_across_processes`).
 
         Returns:
             The new ``ember.backend.Variable``.
@@ -140,6 +142,7 @@ class Metric:
         dtype = to_torch_dtype(dtype or self._dtype)
         initial = _initial_value(initializer, shape, dtype, self._state_device(), name)
         variable = Variable(initial.clone(), requires_grad=False, name=name)
+        variable.aggregation = aggregation
         self._variables.append(variable)
         is_fill = isinstance(initializer, str) or initializer is None
         self._initial_values.append(_INITIALIZER_FILLS[initializer or "zeros"] if is_fill else initial)
@@ -156,6 +159,19 @@ class Metric:
     def result(self):
         """The metric's value computed from the state. Subclasses must override this."""
         raise NotImplementedError(f"{type(self).__name__} must implement `result`.")
+
+    def sync_across_processes(self):
+        """Make the state that of all data-parallel processes together (every process calls this).
+
+        The training loop calls it at the end of each epoch and evaluation
+        when several processes run. The default combines each variable by its
+        ``aggregation``; override it for a state that does not combine that
+        way (e.g. a running maximum: ``torch.distributed.all_reduce(v,
+        op=torch.distributed.ReduceOp.MAX)``).
+        """
+        from ember.distribute.reduction import reduce_variables
+
+        reduce_variables(self.variables)
 
     def reset_state(self):
         """Put every state variable back to its initial value (including held metrics')."""
