@@ -16,6 +16,7 @@ from ember.optimizers.ftrl import Ftrl as Ftrl
 from ember.optimizers.ftrl import ftrl_update as ftrl_update
 from ember.optimizers.lion import Lion as Lion
 from ember.optimizers.lion import lion_update as lion_update
+from ember.optimizers.loss_scale_optimizer import LossScaleOptimizer as LossScaleOptimizer
 from ember.optimizers.nadam import Nadam as Nadam
 from ember.optimizers.nadam import nadam_update as nadam_update
 from ember.optimizers import schedules as schedules
@@ -40,6 +41,7 @@ __all__ = [
     "Ftrl",
     "Lion",
     "Adafactor",
+    "LossScaleOptimizer",
     "sgd_update",
     "rmsprop_update",
     "adam_update",

@@ -13,6 +13,7 @@ from ember.optimizers.adamw import AdamW
 from ember.optimizers.base_optimizer import Optimizer
 from ember.optimizers.ftrl import Ftrl
 from ember.optimizers.lion import Lion
+from ember.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from ember.optimizers.nadam import Nadam
 from ember.optimizers.rmsprop import RMSprop
 from ember.optimizers.sgd import SGD
@@ -32,6 +33,8 @@ ALL_OPTIMIZERS = {
     "lion": Lion,
     "adafactor": Adafactor,
 }
+# Optimizers that wrap another: found by `deserialize` (model files), not offered as a plain name.
+_WRAPPERS = {"lossscaleoptimizer": LossScaleOptimizer}
 
 
 def _unknown(identifier):
@@ -46,6 +49,8 @@ def _lookup(class_name, custom_objects=None):
         return custom_objects[class_name]
     if isinstance(class_name, str) and class_name.lower() in ALL_OPTIMIZERS:
         return ALL_OPTIMIZERS[class_name.lower()]
+    if isinstance(class_name, str) and class_name.lower() in _WRAPPERS:
+        return _WRAPPERS[class_name.lower()]
     raise _unknown(class_name)
 
 

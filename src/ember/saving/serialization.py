@@ -23,6 +23,7 @@ from ember import constraints, initializers, layers, losses, metrics, optimizers
 from ember.backend.dtypes import standardize_dtype, to_torch_dtype
 from ember.layers.layer import Layer
 from ember.layers.torch_op import TorchOpLayer
+from ember.mixed_precision import policy as dtype_policies
 from ember.models.model import Model
 from ember.models.sequential import Sequential
 from ember.optimizers import schedules
@@ -58,6 +59,7 @@ _KINDS = (
     ("regularizer", regularizers.Regularizer, regularizers, ("ember.regularizers", "keras.regularizers")),
     ("constraint", constraints.Constraint, constraints, ("ember.constraints", "keras.constraints")),
     ("initializer", initializers.Initializer, initializers, ("ember.initializers", "keras.initializers")),
+    ("dtype policy", dtype_policies.DTypePolicy, dtype_policies, ("ember.mixed_precision", "keras")),
 )
 _LAYER_MODULES = ("ember.layers", "ember.models", "keras.layers", "keras.models")
 _ALLOWED_BASES = (Layer,) + tuple(base for _, base, _, _ in _KINDS)
