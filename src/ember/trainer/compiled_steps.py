@@ -1,0 +1,375 @@
+"""Whole-step compilation for ``compile(jit_compile=True)``.
+
+With ``jit_compile=True`` (and ``run_eagerly=False``) every train, test and
+predict step runs through ``torch.compile``:
+
+* The default train step is one graph: forward, loss (compiled losses,
+  ``add_loss`` terms, regularizers), the loss tracker, the gradients
+  (``torch.autograd.grad`` traced by Dynamo), the optimizer update and the
+  metric updates. The optimizer's learning rate and step count enter the graph
+  as 0-d tensors, so a learning-rate schedule or Adam's bias correction never
+  triggers a recompile. Optimizers without a traced update rule here (see
+  ``_TRACED_UPDATES``), and optimizers using gradient clipping, weight decay,
+  EMA, gradient accumulation, loss scaling or weight constraints, update
+  eagerly right after the compiled forward/backward/metrics graph.
+* The default test step (forward, loss, loss tracker, metrics) and the predict
+  step are graphs of their own.
+* A ``train_step`` / ``test_step`` / ``predict_step`` overridden in a subclass
+  is compiled as it is, allowing graph breaks; the ember optimizer's update runs
+  eagerly inside it (a deliberate graph break), so its Python step counter
+  never causes recompiles.
+
+Shapes: the batch dimension of every input is marked dynamic
+(``torch._dynamo.maybe_mark_dynamic``), so one graph serves every batch size,
+the partial last batch of an epoch included; another shape or structure
+(sample weights appearing, another feature size, a batch of one sample) compiles
+once more, never again per epoch.
+
+The first call of each kind of step runs eagerly: it builds whatever is
+created lazily (weights of subclassed models, optimizer slots, metric
+routing), which must not happen while Dynamo traces.
+
+If compiling or running a compiled step raises, the step is run eagerly; if
+that works, a single ``UserWarning`` names the compilation error and the model
+runs eagerly (every kind of step) from then on. An error that the eager step
+raises too is the user's and propagates unchanged.
+
+Each model gets its own copies of the step functions' code objects, so Dynamo's
+per-function cache (and its recompile limit) is per model, not shared by every
+model of the process.
+"""
+
+import types
+import warnings
+
+import torch
+
+from ember.data.utils import unpack_x_y_sample_weight
+from ember.mixed_precision.autocast import float32_outputs
+from ember.optimizers.adam import Adam
+from ember.optimizers.rmsprop import RMSprop
+from ember.optimizers.sgd import SGD
+from ember.trainer import steps as _steps
+from ember.trainer.logs import Logs
+from ember.tree import map_structure
+
+__all__ = ["StepCompiler", "configure", "step_function"]
+
+MSG_FALLBACK = (
+    "jit_compile=True: the {kind} step of model {model!r} could not be compiled with torch.compile "
+    "({error_type}: {error}). The model now runs eagerly (train, test and predict steps). Pass "
+    "jit_compile=False to compile(), or make the failing code traceable by torch.compile."
+)
+
+
+
+def configure(model, jit_compile, run_eagerly, backend="inductor"):
+    """Attach a ``StepCompiler`` to ``model`` when ``jit_compile is True`` and not ``run_eagerly``.
+
+    ``"auto"`` means eager, as Keras's PyTorch backend resolves it.
+    """
+    enabled = jit_compile is True and not run_eagerly
+    model.__dict__["_step_compiler"] = StepCompiler(model, backend=backend) if enabled else None
+
+
+def step_function(model, kind):
+    """The callable ``batch -> logs`` (or outputs, for ``"predict"``) the loops call."""
+    compiler = model.__dict__.get("_step_compiler")
+    config = getattr(model, "_compile_config", None)
+    if compiler is None or (config is not None and config.run_eagerly):
+        return getattr(model, f"{kind}_step")
+    return compiler.step(kind)
+
+
+def _fresh_copy(function):
+    """``function`` with its own code object, hence its own Dynamo cache entry list."""
+    return types.FunctionType(
+        function.__code__.replace(), function.__globals__, function.__name__, function.__defaults__,
+        function.__closure__,
+    )
+
+
+def _with_own_storage(batch):
+    """``batch`` with every view into a larger tensor copied and batch dimensions dynamic."""
+    if isinstance(batch, tuple) and all(item is None or type(item) is torch.Tensor for item in batch):
+        return tuple(_own_storage(item) for item in batch)
+    return map_structure(_own_storage, batch)
+
+
+def _own_storage(value):
+    """``value``, copied when it is a view into a larger tensor (an unshuffled batch slice).
+
+    Dynamo specializes a view's storage offset as 0, 1 or "at least 2", so the
+    first batch of every epoch (offset 0) would need a graph of its own after
+    the others (offset >= 2) compiled; a tensor of its own always has offset 0.
+    Its first dimension is marked dynamic: one graph for every batch size.
+    """
+    if isinstance(value, torch.Tensor) and value.storage_offset() != 0:
+        value = value.clone()
+    if isinstance(value, torch.Tensor) and value.ndim:
+        torch._dynamo.maybe_mark_dynamic(value, 0)
+    return value
+
+
+def _overridden(model, kind):
+    """The subclass's ``<kind>_step`` function, or None when it is ember's default."""
+    from ember.models.model import Model
+
+    function = getattr(type(model), f"{kind}_step")
+    return None if function is getattr(Model, f"{kind}_step") else function
+
+
+class StepCompiler:
+    """Compiles and runs a model's steps; see the module docstring.
+
+    Attributes:
+        backend: the ``torch.compile`` backend (``"inductor"``; tests may use
+            ``"aot_eager"`` or a counting callable).
+        failed: the first compilation error, once the model fell back to eager.
+    """
+
+    def __init__(self, model, backend="inductor"):
+        self.model = model
+        self.backend = backend
+        self.failed = None
+        self._steps = {}
+        self._warm = set()
+        self._lr_tensor = None
+        self._disabled_optimizer_update = False
+
+    def step(self, kind):
+        """The step callable for ``kind`` (built once, then cached)."""
+        step = self._steps.get(kind)
+        if step is None:
+            step = self._steps[kind] = self._build(kind)
+        return step
+
+    # ------------------------------------------------------------------ building
+    def _build(self, kind):
+        model = self.model
+        eager = getattr(model, f"{kind}_step")
+        custom = _overridden(model, kind)
+        if custom is not None:
+            compiled = self._compile(custom, fullgraph=False)
+            self._run_optimizer_eagerly_in_graphs()
+            run_compiled = lambda batch: compiled(model, batch)  # noqa: E731
+        elif kind == "train":
+            run_compiled = self._default_train_runner()
+        elif kind == "test":
+            compiled = self._compile(_test_graph, fullgraph=True)
+
+            def run_compiled(batch):
+                x, y, sample_weight = unpack_x_y_sample_weight(batch)
+                compiled(model, x, y, sample_weight)
+                return Logs(model.metrics)
+        else:
+            compiled = self._compile(_predict_graph, fullgraph=True)
+
+            def run_compiled(batch):
+                x, _, _ = unpack_x_y_sample_weight(batch)
+                return compiled(model, x)
+
+        def run(batch):
+            if self.failed is not None:
+                return eager(batch)
+            if kind not in self._warm:
+                result = eager(batch)
+                self._warm.add(kind)
+                return result
+            dynamo_config = torch._dynamo.config
+            previous = dynamo_config.trace_autograd_ops
+            # Read only while Dynamo traces; set per call (cheaper than config.patch), restored after.
+            dynamo_config.trace_autograd_ops = custom is None
+            try:
+                return run_compiled(_with_own_storage(batch))
+            except Exception as error:  # noqa: BLE001 - any compiler failure falls back to eager
+                dynamo_config.trace_autograd_ops = previous
+                result = eager(batch)  # a user error raises here again, without the warning
+                self._fall_back(kind, error)
+                return result
+            finally:
+                dynamo_config.trace_autograd_ops = previous
+
+        return run
+
+    def _compile(self, function, fullgraph):
+        return torch.compile(_fresh_copy(function), backend=self.backend, fullgraph=fullgraph)
+
+    def _fall_back(self, kind, error):
+        self.failed = error
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        warnings.warn(
+            MSG_FALLBACK.format(kind=kind, model=self.model.name, error_type=type(error).__name__, error=message),
+            UserWarning,
+            stacklevel=4,
+        )
+
+    def _run_optimizer_eagerly_in_graphs(self):
+        """Inside a compiled custom step, the ember optimizer's update is an eager call (a graph break)."""
+        optimizer = getattr(self.model, "optimizer", None)
+        if self._disabled_optimizer_update or not hasattr(optimizer, "_update"):
+            return
+        optimizer.__dict__["_update"] = torch._dynamo.disable(type(optimizer)._update.__get__(optimizer))
+        self._disabled_optimizer_update = True
+
+    def _default_train_runner(self):
+        model = self.model
+        fused = self._compile(_train_graph_with_update, fullgraph=True)
+        split = self._compile(_train_graph, fullgraph=True)
+
+        def run_compiled(batch):
+            x, y, sample_weight = unpack_x_y_sample_weight(batch)
+            optimizer = model.optimizer
+            update = _traced_update_for(optimizer, model._trainable_params)
+            if update is not None:
+                calls = optimizer._current_iteration()
+                lr = self._learning_rate_tensor(optimizer, calls)
+                fused(model, x, y, sample_weight, lr, optimizer._iterations, update)
+                optimizer._advance_iteration()
+            else:
+                params = model._trainable_params
+                grads = split(model, x, y, sample_weight)
+                optimizer.zero_grad(params)
+                for param, grad in zip(params, grads):
+                    param.grad = grad
+                optimizer.step(params)
+            return Logs(model.metrics)
+
+        return run_compiled
+
+    def _learning_rate_tensor(self, optimizer, calls):
+        """The learning rate as a 0-d tensor (the optimizer's own variable when it is constant)."""
+        if optimizer._schedule is None:
+            optimizer._current_learning_rate(calls)  # re-syncs an assigned value
+            return optimizer._learning_rate_variable
+        value = optimizer._current_learning_rate(calls)
+        if self._lr_tensor is None:
+            self._lr_tensor = torch.zeros((), dtype=torch.float32)
+        with torch.no_grad():
+            self._lr_tensor.fill_(float(value))
+        return self._lr_tensor
+
+
+# ---------------------------------------------------------------------- graphs
+# Each is compiled once per model (a fresh code object per model, see above).
+
+
+def _loss_and_tracker(model, x, y, sample_weight, training):
+    # As the eager steps (ember.trainer.steps): losses and metrics in float32 under mixed precision.
+    y_pred = float32_outputs(model, model(x, training=training))
+    loss = model.compute_loss(x, y, y_pred, sample_weight, training=training)
+    model._loss_tracker.update_state(loss.detach(), sample_weight=_steps._batch_size(x))
+    return y_pred, loss
+
+
+def _gradients(model, x, y, sample_weight):
+    y_pred, loss = _loss_and_tracker(model, x, y, sample_weight, training=True)
+    scale_loss = getattr(model.optimizer, "scale_loss", None)
+    scaled = scale_loss(loss) if scale_loss is not None else loss
+    grads = torch.autograd.grad(scaled, model._trainable_params, allow_unused=True)
+    return y_pred, grads
+
+
+def _train_graph(model, x, y, sample_weight):
+    """Forward, loss, gradients and metrics; the optimizer runs afterwards, eagerly."""
+    y_pred, grads = _gradients(model, x, y, sample_weight)
+    model.compute_metrics(x, y, y_pred, sample_weight)
+    return grads
+
+
+def _train_graph_with_update(model, x, y, sample_weight, learning_rate, iterations, update):
+    """The whole train step, optimizer update included."""
+    y_pred, grads = _gradients(model, x, y, sample_weight)
+    params = model._trainable_params
+    with torch.no_grad():
+        step = (iterations + 1).to(torch.float32)
+        update(model.optimizer, list(grads), params, learning_rate, step)
+    model.compute_metrics(x, y, y_pred, sample_weight)
+
+
+def _test_graph(model, x, y, sample_weight):
+    y_pred, _ = _loss_and_tracker(model, x, y, sample_weight, training=False)
+    model.compute_metrics(x, y, y_pred, sample_weight)
+
+
+def _predict_graph(model, x):
+    return model(x, training=False)
+
+
+# ---------------------------------------------------------------------- optimizer updates
+# The update rules of ember's optimizers, spelled with the learning rate and the
+# step as 0-d tensors so that they trace into a graph without specializing on
+# them. Each matches its optimizer's eager rule (Keras's) up to float rounding.
+
+
+def _sgd_update(optimizer, grads, params, lr, step):
+    scaled = torch._foreach_mul(grads, lr)
+    if not optimizer.momentum:
+        torch._foreach_sub_(params, scaled)
+        return
+    momentums = optimizer._momentums
+    torch._foreach_mul_(momentums, optimizer.momentum)
+    torch._foreach_sub_(momentums, scaled)
+    if optimizer.nesterov:
+        torch._foreach_add_(params, torch._foreach_mul(momentums, optimizer.momentum))
+        torch._foreach_sub_(params, scaled)
+    else:
+        torch._foreach_add_(params, momentums)
+
+
+def _rmsprop_update(optimizer, grads, params, lr, step):
+    rho = optimizer.rho
+    velocities = optimizer._velocities
+    torch._foreach_mul_(velocities, rho)
+    torch._foreach_addcmul_(velocities, grads, grads, value=1 - rho)
+    denominators = torch._foreach_add(velocities, optimizer.epsilon)
+    if optimizer.centered:
+        averages = optimizer._average_gradients
+        torch._foreach_lerp_(averages, grads, 1 - rho)
+        torch._foreach_addcmul_(denominators, averages, averages, value=-1)
+    increments = torch._foreach_div(grads, torch._foreach_sqrt(denominators))
+    torch._foreach_mul_(increments, lr)
+    if optimizer.momentum > 0:
+        momentums = optimizer._momentums
+        torch._foreach_mul_(momentums, optimizer.momentum)
+        torch._foreach_add_(momentums, increments)
+        torch._foreach_sub_(params, momentums)
+    else:
+        torch._foreach_sub_(params, increments)
+
+
+def _adam_update(optimizer, grads, params, lr, step):
+    beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
+    alpha = lr * torch.sqrt(1 - torch.pow(beta_2, step)) / (1 - torch.pow(beta_1, step))
+    momentums, velocities = optimizer._momentums, optimizer._velocities
+    torch._foreach_lerp_(momentums, grads, 1 - beta_1)
+    torch._foreach_mul_(velocities, beta_2)
+    torch._foreach_addcmul_(velocities, grads, grads, value=1 - beta_2)
+    if optimizer.amsgrad:
+        torch._foreach_maximum_(optimizer._velocity_hats, velocities)
+        denominators = torch._foreach_sqrt(optimizer._velocity_hats)
+    else:
+        denominators = torch._foreach_sqrt(velocities)
+    torch._foreach_add_(denominators, optimizer.epsilon)
+    steps = torch._foreach_div(momentums, denominators)
+    torch._foreach_mul_(steps, alpha)
+    torch._foreach_sub_(params, steps)
+
+
+_TRACED_UPDATES = {SGD: _sgd_update, RMSprop: _rmsprop_update, Adam: _adam_update}
+
+
+def _traced_update_for(optimizer, params):
+    """The traced update rule for ``optimizer`` training ``params``, or None when it must update eagerly."""
+    update = _TRACED_UPDATES.get(type(optimizer))
+    if update is None or not optimizer.built:
+        return None
+    built = optimizer._trainable_variables
+    if len(built) != len(params) or any(a is not b for a, b in zip(built, params)):
+        return None  # the slots are matched to the variables by position
+    if (optimizer.weight_decay or optimizer.clipnorm or optimizer.clipvalue or optimizer.global_clipnorm
+            or optimizer.use_ema or optimizer._accumulation_steps or optimizer.loss_scale_factor is not None):
+        return None
+    if any(getattr(v, "constraint", None) is not None for v in optimizer._trainable_variables):
+        return None
+    return update

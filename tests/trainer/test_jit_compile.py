@@ -1,0 +1,224 @@
+"""compile(jit_compile=True): whole train/test/predict steps through torch.compile.
+
+The oracle is the same model trained eagerly from the same weights: losses,
+metrics, weights and predictions must agree within 1e-4. Where only the
+mechanism is under test, the steps compile with the cheap ``aot_eager``
+backend; one test uses the default inductor backend.
+"""
+
+import numpy as np
+import pytest
+import torch
+from torch._dynamo.backends.registry import lookup_backend
+
+import ember
+from ember import layers
+
+
+class CountingBackend:
+    """A torch.compile backend that counts the graphs it compiles."""
+
+    def __init__(self, inner="aot_eager"):
+        self.inner = inner
+        self.graphs = 0
+
+    def __call__(self, graph_module, example_inputs):
+        self.graphs += 1
+        return lookup_backend(self.inner)(graph_module, example_inputs)
+
+
+def _mlp(seed=0, subclass=None):
+    torch.manual_seed(seed)
+    inputs = ember.Input(shape=(5,))
+    hidden = layers.Dense(8, activation="relu")(inputs)
+    outputs = layers.Dense(3, activation="softmax")(hidden)
+    return (subclass or ember.Model)(inputs, outputs)
+
+
+def _data(n=40):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 5)).astype("float32")
+    y = rng.integers(0, 3, n)
+    weights = rng.uniform(0.5, 1.5, n).astype("float32")
+    return x, y, weights
+
+
+def _compiled(model, backend="aot_eager", **compile_kwargs):
+    compile_kwargs.setdefault("loss", "sparse_categorical_crossentropy")
+    compile_kwargs.setdefault("metrics", ["sparse_categorical_accuracy"])
+    model.compile(jit_compile=True, **compile_kwargs)
+    model._step_compiler.backend = backend
+    return model
+
+
+def _assert_histories_close(eager, compiled):
+    assert eager.keys() == compiled.keys()
+    for key in eager:
+        np.testing.assert_allclose(compiled[key], eager[key], rtol=1e-4, atol=1e-6, err_msg=key)
+
+
+def _assert_weights_close(eager_model, compiled_model):
+    for expected, actual in zip(eager_model.get_weights(), compiled_model.get_weights()):
+        np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-6)
+
+
+OPTIMIZERS = {
+    "sgd_nesterov": lambda: ember.optimizers.SGD(learning_rate=0.05, momentum=0.5, nesterov=True),
+    "adam_schedule": lambda: ember.optimizers.Adam(
+        learning_rate=ember.optimizers.schedules.ExponentialDecay(0.05, decay_steps=2, decay_rate=0.5)
+    ),
+    "rmsprop_centered_momentum": lambda: ember.optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True),
+    "adamw_eager_update": lambda: ember.optimizers.AdamW(learning_rate=0.01, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_fit_matches_eager_with_sample_weights_and_validation(name):
+    x, y, weights = _data()
+    results = []
+    for jit in (False, True):
+        model = _mlp()
+        if jit:
+            _compiled(model, optimizer=OPTIMIZERS[name](), weighted_metrics=["sparse_categorical_accuracy"])
+        else:
+            model.compile(optimizer=OPTIMIZERS[name](), loss="sparse_categorical_crossentropy",
+                          metrics=["sparse_categorical_accuracy"], weighted_metrics=["sparse_categorical_accuracy"])
+        history = model.fit(x, y, sample_weight=weights, batch_size=20, epochs=3, shuffle=False,
+                            validation_data=(x[:24], y[:24]), validation_batch_size=12, verbose=0)
+        results.append((model, history.history))
+    (eager_model, eager_history), (jit_model, jit_history) = results
+    _assert_histories_close(eager_history, jit_history)
+    _assert_weights_close(eager_model, jit_model)
+    assert int(jit_model.optimizer.iterations) == int(eager_model.optimizer.iterations) == 6
+    assert jit_model._step_compiler.failed is None
+
+
+def test_partial_last_batch_compiles_once_not_every_epoch():
+    x, y, _ = _data(40)  # batches of 16, 16 and 8
+    backend = CountingBackend()
+    model = _compiled(_mlp(), backend=backend, optimizer=ember.optimizers.Adam(
+        learning_rate=ember.optimizers.schedules.ExponentialDecay(0.01, decay_steps=1, decay_rate=0.9)))
+    per_epoch = []
+    counter = ember.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: per_epoch.append(backend.graphs))
+    model.fit(x, y, batch_size=16, epochs=3, shuffle=True, verbose=0, callbacks=[counter])
+    # One graph with a dynamic batch size serves the batches of 16 and the last batch of 8; later
+    # epochs compile nothing, and the changing learning rate and step count never cause a recompile.
+    assert per_epoch == [1, 1, 1]
+
+
+def test_inductor_backend_matches_eager_and_does_not_recompile():
+    x, y, _ = _data(40)
+    eager = _mlp()
+    eager.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+    eager_history = eager.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    compiled = _mlp()
+    compiled.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                     metrics=["sparse_categorical_accuracy"], jit_compile=True)
+    assert compiled._step_compiler.backend == "inductor"
+    graphs = []
+    counter = ember.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: graphs.append(torch._dynamo.utils.counters["stats"]["unique_graphs"]))
+    jit_history = compiled.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[counter]).history
+    _assert_histories_close(eager_history, jit_history)
+    _assert_weights_close(eager, compiled)
+    assert graphs[0] == graphs[1] == graphs[2]
+    assert compiled._step_compiler.failed is None
+
+
+def test_evaluate_and_predict_match_eager():
+    x, y, weights = _data(40)
+    eager = _mlp()
+    eager.compile(loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+    backend = CountingBackend()
+    compiled = _compiled(_mlp(), backend=backend)
+    for _ in range(2):
+        expected = eager.evaluate(x, y, sample_weight=weights, batch_size=16, verbose=0, return_dict=True)
+        actual = compiled.evaluate(x, y, sample_weight=weights, batch_size=16, verbose=0, return_dict=True)
+        assert actual.keys() == expected.keys()
+        for key in expected:
+            assert actual[key] == pytest.approx(expected[key], rel=1e-5)
+    np.testing.assert_allclose(compiled.predict(x, batch_size=16, verbose=0),
+                               eager.predict(x, batch_size=16, verbose=0), rtol=1e-5, atol=1e-7)
+    assert backend.graphs > 0
+
+
+class _Untraceable(layers.Layer):
+    """Multiplies by one; the graph break makes a full-graph compilation fail."""
+
+    def call(self, inputs):
+        torch._dynamo.graph_break()
+        return inputs * 1.0
+
+
+def test_compile_failure_warns_once_and_trains_eagerly():
+    x, y, _ = _data(40)
+    histories = []
+    for jit in (False, True):
+        torch.manual_seed(0)
+        inputs = ember.Input(shape=(5,))
+        outputs = layers.Dense(3, activation="softmax")(_Untraceable()(inputs))
+        model = ember.Model(inputs, outputs)
+        if not jit:
+            model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+            histories.append(model.fit(x, y, batch_size=16, epochs=2, validation_data=(x, y), verbose=0).history)
+            continue
+        _compiled(model, optimizer="sgd", metrics=None)
+        with pytest.warns(UserWarning, match=r"could not be compiled.*Unsupported.*graph_break") as record:
+            histories.append(model.fit(x, y, batch_size=16, epochs=2, validation_data=(x, y), verbose=0).history)
+            model.predict(x, batch_size=16, verbose=0)
+        assert len(record) == 1
+        assert "model now runs eagerly" in str(record[0].message)
+    _assert_histories_close(*histories)
+
+
+def test_run_eagerly_and_auto_do_not_compile():
+    x, y, _ = _data(40)
+    for kwargs in ({"jit_compile": True, "run_eagerly": True}, {"jit_compile": "auto"}, {"jit_compile": False}):
+        model = _mlp()
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", **kwargs)
+        before = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        model.evaluate(x, y, batch_size=16, verbose=0)
+        assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == before, kwargs
+    with pytest.raises(ValueError, match="`jit_compile` must be True, False or 'auto', got 'yes'"):
+        _mlp().compile(loss="mse", jit_compile="yes")
+
+
+class _CustomStepModel(ember.Model):
+    """The "customize what happens in fit" pattern: its own train and test steps."""
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred)
+        self.zero_grad()
+        loss.backward()
+        trainable = [v for v in self.trainable_weights]
+        self.optimizer.apply([v.grad for v in trainable], trainable)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        x, y = data[0], data[1]
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred)
+        for metric in self.metrics:
+            metric.update_state(loss) if metric.name == "loss" else metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_custom_train_and_test_steps_are_compiled():
+    x, y, _ = _data(40)
+    eager = _mlp(subclass=_CustomStepModel)
+    eager.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+    eager_history = eager.fit(x, y, batch_size=16, epochs=2, shuffle=False, validation_data=(x, y), verbose=0).history
+    backend = CountingBackend()
+    compiled = _compiled(_mlp(subclass=_CustomStepModel), backend=backend, optimizer="adam")
+    jit_history = compiled.fit(x, y, batch_size=16, epochs=2, shuffle=False, validation_data=(x, y), verbose=0).history
+    _assert_histories_close(eager_history, jit_history)
+    _assert_weights_close(eager, compiled)
+    assert backend.graphs > 0 and compiled._step_compiler.failed is None
