@@ -1,5 +1,8 @@
 """Benchmark: do 4 worker processes hide a slow Sequence behind training?
 
+(``bench/run.py --only sequence`` compares frameworks on this workload; this
+script analyses ember's overlap of loading and training in detail.)
+
 Workload: a Sequence of ``--batches`` batches whose ``__getitem__`` sleeps
 ``--load-ms`` (20 ms, standing in for reading and decoding files) and returns a
 (32, 64) float batch. Two consumers:
@@ -21,15 +24,18 @@ prints ``combined / (model_alone + loading_alone / 4)``. It stays at or below
 """
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 import torch
 
-import ember
-from ember.data.sequence_adapter import SequenceAdapter
-from ember.utils import Sequence
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
+import ember  # noqa: E402  (the checkout's ember, not an installed one)
+from ember.data.sequence_adapter import SequenceAdapter  # noqa: E402
+from ember.utils import Sequence  # noqa: E402
 
 BATCH, FEATURES, WORKERS = 32, 64, 4
 

@@ -13,10 +13,12 @@ from ember import backend as backend
 from ember import callbacks as callbacks
 from ember import constraints as constraints
 from ember import datasets as datasets
+from ember import distribute as distribute
 from ember import initializers as initializers
 from ember import layers as layers
 from ember import losses as losses
 from ember import metrics as metrics
+from ember import mixed_precision as mixed_precision
 from ember import models as models
 from ember import optimizers as optimizers
 from ember import regularizers as regularizers
@@ -37,10 +39,12 @@ __all__ = [
     "callbacks",
     "constraints",
     "datasets",
+    "distribute",
     "initializers",
     "layers",
     "losses",
     "metrics",
+    "mixed_precision",
     "models",
     "optimizers",
     "regularizers",

@@ -287,6 +287,11 @@ BUILT_IN_LAYERS = {
     "Normalization": (lambda: layers.Normalization(axis=(1, 2), mean=0.5, variance=2.0), (4, 3)),
     "Discretization": (lambda: layers.Discretization([-0.5, 0.0, 0.5], output_mode="one_hot"), (5,)),
     "CategoryEncoding": (lambda: layers.CategoryEncoding(10, output_mode="count"), (5,), "indices"),
+    "IntegerLookup": (lambda: layers.IntegerLookup(vocabulary=[3, 1, 4], mask_token=0), (5,), "indices"),
+    "StringLookup": (lambda: layers.StringLookup(vocabulary=["s1", "s4"], output_mode="count"), (5,), "strings"),
+    "TextVectorization": (
+        lambda: layers.TextVectorization(vocabulary=["s1", "s4", "s7"], output_sequence_length=3), (), "strings"
+    ),
 }
 # Layers that are not saved on their own: the input, the base class and the torch-module wrapper.
 NOT_STANDALONE = {"InputLayer", "Layer", "TorchModuleWrapper", "TorchOpLayer", "Model", "Functional", "Sequential"}
@@ -300,7 +305,7 @@ def test_every_built_in_layer_is_in_the_table():
 def test_built_in_layer_config_round_trips(tmp_path, class_name):
     make, shape, *how = BUILT_IN_LAYERS[class_name]
     how = how[0] if how else "single"
-    inputs = ember.Input(shape=shape, dtype="int64" if how == "indices" else None)
+    inputs = ember.Input(shape=shape, dtype={"indices": "int64", "strings": "string"}.get(how))
     if make is None:  # merge layers take two inputs
         layer = getattr(layers, class_name)()
         outputs = layer([inputs, layers.Dense(shape[-1])(inputs)])
@@ -318,5 +323,7 @@ def test_built_in_layer_config_round_trips(tmp_path, class_name):
     loaded = ember.models.load_model(tmp_path / "layer.ember").get_layer(layer.name)
     assert type(loaded) is type(layer)
     assert loaded.get_config() == layer.get_config()
-    x = np.random.default_rng(0).integers(0, 10, (2, *shape)) if how == "indices" else _rand(2, *shape)
+    x = np.random.default_rng(0).integers(0, 10, (2, *shape)) if how in ("indices", "strings") else _rand(2, *shape)
+    if how == "strings":
+        x = np.char.add("s", x.astype(str))
     _assert_same_predictions(model, ember.models.load_model(tmp_path / "layer.ember"), x)

@@ -11,6 +11,7 @@ import warnings
 
 import torch
 
+from ember.backend.strings import to_string_array
 from ember.data.array_adapter import ArrayAdapter, is_array
 from ember.data.iterable_adapter import IterableAdapter, is_infinite_iterator
 from ember.data.tf_adapter import TFDatasetAdapter, is_tf_dataset
@@ -70,6 +71,8 @@ def adapter_for(x, y=None, sample_weight=None, batch_size=None, shuffle=False, c
     """Return a batch source for any supported input kind (see the module docstring)."""
     if x is None:
         raise ValueError(f"`{argument}` is required; got None.")
+    if isinstance(x, list) and x and all(isinstance(v, str) for v in x):
+        x = to_string_array(x, argument)  # a list of texts is one array of strings
     if is_array_data(x):
         if y is not None and not is_array_data(y):
             raise TypeError(

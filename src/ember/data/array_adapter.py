@@ -9,6 +9,7 @@ import math
 import numpy as np
 import torch
 
+from ember.backend.strings import is_string_array, to_string_array
 from ember.data.utils import pack_x_y_sample_weight
 from ember.tree import flatten, map_structure, pack_sequence_as
 
@@ -33,6 +34,8 @@ def to_tensor(value, name):
         tensor = value
     else:
         array = np.asarray(value)
+        if name == "x" and _holds_strings(array):
+            return to_string_array(array, name)  # strings stay NumPy: sliced like tensors, never on a device
         if array.dtype == object:
             raise TypeError(f"`{name}` holds Python objects (dtype=object); expected numeric arrays.")
         if array.dtype.kind in "US":
@@ -43,6 +46,17 @@ def to_tensor(value, name):
     if tensor.ndim == 0:
         raise ValueError(f"`{name}` must have a batch dimension, got a scalar.")
     return tensor
+
+
+def _holds_strings(array):
+    return is_string_array(array) and (array.dtype.kind != "O" or array.size == 0 or isinstance(array.flat[0], str))
+
+
+def _take(value, index):
+    """Gather rows ``index`` (an int64 tensor) of a tensor or of a NumPy array of strings."""
+    if isinstance(value, np.ndarray):
+        return value[index.cpu().numpy()]
+    return value.index_select(0, index)
 
 
 def _class_weights_to_sample_weights(class_weight, y):
@@ -136,12 +150,12 @@ class ArrayAdapter:
     def to(self, device):
         """Move every array to ``device`` once (pinned, non-blocking for CUDA)."""
         device = torch.device(device)
-        if all(t.device == device for t in self._flat):
+        if all(t.device == device for t in self._flat if isinstance(t, torch.Tensor)):
             return self
 
         def move(t):
-            if t is None:
-                return None
+            if t is None or isinstance(t, np.ndarray):
+                return t
             if device.type == "cuda" and t.device.type == "cpu":
                 return t.pin_memory().to(device, non_blocking=True)
             return t.to(device)
@@ -151,9 +165,12 @@ class ArrayAdapter:
         self._flat = [t for t in flatten(self._structure) if t is not None]
         return self
 
+    def _device(self):
+        return next((t.device for t in self._flat if isinstance(t, torch.Tensor)), torch.device("cpu"))
+
     def _order(self):
         if self.shuffle is True:
-            return torch.randperm(self.num_samples, device=self._flat[0].device)
+            return torch.randperm(self.num_samples, device=self._device())
         if self.shuffle == "batch":
             # Whole batch-sized chunks in a random order, each shuffled inside; a last partial
             # chunk stays last so every batch is exactly one chunk (Keras's "batch" mode).
@@ -162,7 +179,7 @@ class ArrayAdapter:
             blocks = torch.arange(full * bs).reshape(full, bs)[torch.randperm(full)]
             blocks = blocks.gather(1, torch.argsort(torch.rand(full, bs), dim=1))
             tail = torch.arange(full * bs, n)[torch.randperm(n - full * bs)]
-            return torch.cat([blocks.reshape(-1), tail]).to(self._flat[0].device)
+            return torch.cat([blocks.reshape(-1), tail]).to(self._device())
         return None
 
     def resume(self, order, start_batch):
@@ -194,7 +211,7 @@ class ArrayAdapter:
                 f"Cannot resume at batch {start_batch}: the data has {self.num_batches} batches of "
                 f"{self.batch_size}. Train on the same data and batch_size, or delete the backup."
             )
-        device = self._flat[0].device
+        device = self._device()
         self._resume_at = (None if order is None else order.to(device=device, dtype=torch.int64), start_batch)
 
     def __len__(self):
@@ -219,6 +236,6 @@ class ArrayAdapter:
                 pieces = [None if t is None else t[start : start + bs] for t in flat]
             else:
                 index = order[start : start + bs]
-                pieces = [None if t is None else t.index_select(0, index) for t in flat]
+                pieces = [None if t is None else _take(t, index) for t in flat]
             x, y, sw = pack_sequence_as(self._structure, pieces)
             yield pack_x_y_sample_weight(x, y, sw)

@@ -21,7 +21,8 @@ batch is copied while the current one trains.
 import numpy as np
 import torch
 
-from ember.data.array_adapter import as_writable
+from ember.backend.strings import to_string_array
+from ember.data.array_adapter import _holds_strings, as_writable
 from ember.tree import flatten, map_structure
 
 __all__ = ["EpochIterator", "convert_batch"]
@@ -31,6 +32,8 @@ def _to_tensor(value):
     if isinstance(value, torch.Tensor):
         tensor = value
     elif isinstance(value, np.ndarray):
+        if _holds_strings(value):
+            return to_string_array(value)  # strings stay NumPy arrays on the host
         if value.dtype == object or value.dtype.kind in "US":
             raise TypeError(f"A batch contains a non-numeric array of dtype {value.dtype}; expected numbers.")
         tensor = torch.from_numpy(as_writable(value))
@@ -62,7 +65,7 @@ def convert_batch(batch, device):
 
     def move(value):
         tensor = _to_tensor(value)
-        if tensor is None or tensor.device == device:
+        if tensor is None or isinstance(tensor, np.ndarray) or tensor.device == device:
             return tensor
         if non_blocking and tensor.device.type == "cpu":
             tensor = tensor.pin_memory()

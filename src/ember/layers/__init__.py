@@ -90,8 +90,14 @@ from ember.layers.preprocessing import Discretization as Discretization
 from ember.layers.preprocessing import Masking as Masking
 from ember.layers.preprocessing import Normalization as Normalization
 from ember.layers.preprocessing import Rescaling as Rescaling
+from ember.layers.lookup import IntegerLookup as IntegerLookup
+from ember.layers.lookup import StringLookup as StringLookup
+from ember.layers.text_vectorization import TextVectorization as TextVectorization
 
 __all__ = [
+    "IntegerLookup",
+    "StringLookup",
+    "TextVectorization",
     "CategoryEncoding",
     "CenterCrop",
     "Discretization",

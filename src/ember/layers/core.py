@@ -93,8 +93,13 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        # F.linear wants (out, in); the transposed view of the (in, out) kernel costs nothing.
-        outputs = F.linear(inputs, self.kernel.T, self.bias)
+        if inputs.ndim == 2 and self.bias is not None:
+            # The common case as one addmm: F.linear would transpose the (in, out) kernel twice
+            # (two views, plus a transpose node in the backward graph) to reach the same kernel.
+            outputs = torch.addmm(self.bias, inputs, self.kernel)
+        else:
+            # F.linear wants (out, in); the transposed view of the (in, out) kernel costs nothing.
+            outputs = F.linear(inputs, self.kernel.T, self.bias)
         if self.activation is not activations.linear:
             outputs = self.activation(outputs)
         if self.activity_regularizer is not None:

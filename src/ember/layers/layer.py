@@ -29,6 +29,9 @@ from ember.backend.variable import Variable
 from ember.graph.keras_tensor import KerasTensor, any_symbolic
 from ember.graph.node import Node
 from ember.graph.tracing import compute_output_spec
+from ember.mixed_precision.autocast import layer_precision_scope
+from ember.mixed_precision.policy import get as _policy_for
+from ember.mixed_precision.policy import serialize as serialize_policy
 from ember.tree import flatten
 
 __all__ = ["Layer"]
@@ -90,7 +93,9 @@ class Layer(torch.nn.Module):
         name: Unique name; defaults to the snake-cased class name made unique
             (``dense``, ``dense_1``, ...).
         trainable: Whether the layer's weights are updated by training.
-        dtype: Dtype of the weights (``"float32"`` by default).
+        dtype: Dtype of the weights, or a dtype policy name (``"mixed_bfloat16"``:
+            float32 weights, bfloat16 computation); default: the global policy
+            (see ``ember.mixed_precision``).
 
     Example:
         >>> import torch
@@ -115,7 +120,8 @@ class Layer(torch.nn.Module):
             raise TypeError(f"Layer name must be a string, got {name!r}.")
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = standardize_dtype(dtype)
+        self._dtype_policy = _policy_for(dtype)
+        self.dtype = self._dtype_policy.variable_dtype
         self.built = False
         self._inbound_nodes = []
         self._losses = []
@@ -168,6 +174,10 @@ class Layer(torch.nn.Module):
     def forward(self, *args, training=None, **kwargs):
         if any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs, training)
+        scope, args = layer_precision_scope(self, args)
+        if scope is not None:
+            with scope:
+                return type(self).forward(self, *args, training=training, **kwargs)
         outer = getattr(_call_context, "current", None)
         if training is None and outer is not None:
             training = outer.training
@@ -514,7 +524,9 @@ class Layer(torch.nn.Module):
     # ------------------------------------------------------------------ config
     def get_config(self):
         """Constructor arguments as a JSON-friendly dict (subclasses extend it)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        # A mixed policy is written as Keras writes policies; any other stays a dtype name.
+        dtype = serialize_policy(self._dtype_policy) if self._dtype_policy.is_mixed else self.dtype
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         return config
@@ -524,6 +536,19 @@ class Layer(torch.nn.Module):
         return cls(**config)
 
     # ------------------------------------------------------------------ misc
+    @property
+    def dtype_policy(self):
+        """The layer's ``ember.mixed_precision.DTypePolicy`` (``dtype`` is its variable dtype)."""
+        return self._dtype_policy
+
+    @property
+    def compute_dtype(self):
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype_policy.variable_dtype
+
     @property
     def input(self):
         if not self._inbound_nodes:

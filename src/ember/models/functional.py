@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ember.backend.dtypes import to_torch_dtype
+from ember.backend.strings import to_string_array
 from ember.graph.keras_tensor import KerasTensor
 from ember.tree import flatten, map_structure, pack_sequence_as
 
@@ -78,7 +79,9 @@ class FunctionalGraph:
                 self.layers.insert(0, tensor.history[0])
         self.steps = [_Step(node) for node in self.nodes if node.input_tensors]
         self.input_names = [t.history[0].name for t in self.flat_inputs]
-        self.input_specs = [(t.shape, to_torch_dtype(t.dtype)) for t in self.flat_inputs]
+        self.input_specs = [
+            (t.shape, t.dtype if t.dtype == "string" else to_torch_dtype(t.dtype)) for t in self.flat_inputs
+        ]
         self.output_names = [t.history[0].name for t in self.flat_outputs]
         if isinstance(outputs, dict):
             self.output_names = list(outputs.keys())
@@ -135,12 +138,14 @@ class FunctionalGraph:
             )
         out = []
         for i, (value, (shape, dtype)) in enumerate(zip(flat, self.input_specs)):
-            if not isinstance(value, torch.Tensor):
+            if dtype == "string":
+                value = to_string_array(value, f"input {self.input_names[i]!r}")  # stays a NumPy array
+            elif not isinstance(value, torch.Tensor):
                 value = torch.as_tensor(np.asarray(value))
-            if value.dtype is not dtype:
+            if dtype != "string" and value.dtype is not dtype:
                 value = value.to(dtype)
             if value.ndim == len(shape) - 1 and shape[-1] == 1:
-                value = value.unsqueeze(-1)  # (N,) for an input of shape (None, 1), as Keras allows
+                value = value[..., None]  # (N,) for an input of shape (None, 1), as Keras allows
             elif value.ndim == len(shape) + 1 and value.shape[-1] == 1:
                 value = value.squeeze(-1)
             if value.ndim != len(shape) or any(

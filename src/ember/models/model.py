@@ -255,8 +255,14 @@ class Model(Layer):
         steps_per_execution=1,
         jit_compile="auto",
         auto_scale_loss=True,
+        device=None,
     ):
-        """Configure the model for training (see ``ember.trainer.compile_model``)."""
+        """Configure the model for training (see ``ember.trainer.compile_model``).
+
+        ``device`` (not a Keras argument): where to train, e.g. ``"cpu"``,
+        ``"cuda:1"``; default: CUDA, else MPS, else the CPU, unless the model
+        was already moved with ``.to()`` (see ``ember.trainer.devices``).
+        """
         from ember.saving.compile_config import capture_compile_arguments
 
         # Captured before compiling renames metric objects per output; model.save() writes it.
@@ -279,6 +285,8 @@ class Model(Layer):
             run_eagerly=run_eagerly,
             steps_per_execution=steps_per_execution,
             jit_compile=jit_compile,
+            auto_scale_loss=auto_scale_loss,
+            device=device,
         )
         self._compile_arguments = compile_arguments
 

@@ -9,6 +9,7 @@ import torch
 
 from ember.data.utils import unpack_x_y_sample_weight
 from ember.metrics import Mean
+from ember.mixed_precision.autocast import float32_outputs
 from ember.trainer.logs import Logs
 from ember.tree import flatten
 
@@ -43,7 +44,7 @@ def collect_trainable_params(model):
 
 def train_step(model, data):
     x, y, sample_weight = unpack_x_y_sample_weight(data)
-    y_pred = model(x, training=True)
+    y_pred = float32_outputs(model, model(x, training=True))  # losses in float32 under mixed precision
     if not model._params_ready:
         collect_trainable_params(model)  # a subclassed model creates its weights on its first call
     loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
@@ -58,7 +59,7 @@ def train_step(model, data):
 
 def test_step(model, data):
     x, y, sample_weight = unpack_x_y_sample_weight(data)
-    y_pred = model(x, training=False)
+    y_pred = float32_outputs(model, model(x, training=False))
     loss = model.compute_loss(x, y, y_pred, sample_weight, training=False)
     model._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size(x))
     return model.compute_metrics(x, y, y_pred, sample_weight)

@@ -29,12 +29,18 @@ import torch
 
 from ember import callbacks as callbacks_module
 from ember import optimizers as optimizers_module
+from ember.backend.strings import is_string_array
 from ember.data import EpochIterator, adapter_for, class_weight_batch_fn, split_validation, unpack_x_y_sample_weight
 from ember.data.adapters import is_array_data
+from ember.distribute import trainer_hooks as _distribute
 from ember.metrics import Mean
+from ember.trainer import compiled_steps as _compiled_steps
 from ember.trainer import steps as _steps
+from ember.mixed_precision.loss_scaling import optimizer_for_policy
 from ember.trainer.compile_utils import CompiledLoss, CompiledMetrics
+from ember.trainer.devices import place_model, resolve_device
 from ember.trainer.logs import Logs, to_float
+from ember.trainer.predict_output import PredictOutput
 from ember.tree import flatten, map_structure
 
 __all__ = ["compile_model", "evaluate", "fit", "predict"]
@@ -46,6 +52,7 @@ class CompileConfig:
     metrics: CompiledMetrics
     run_eagerly: bool
     jit_compile: object
+    steps_per_execution: int = 1
 
 
 class _TorchOptimizer:
@@ -71,11 +78,14 @@ def model_device(model):
 
 
 def compile_model(model, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                  weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto"):
+                  weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
+                  auto_scale_loss=True, device=None):
+    _check_positive_int(steps_per_execution, "steps_per_execution")
+    model._requested_device = resolve_device(device)
     if isinstance(optimizer, torch.optim.Optimizer):
         model.optimizer = _TorchOptimizer(optimizer)
     else:
-        model.optimizer = optimizers_module.get(optimizer)
+        model.optimizer = optimizer_for_policy(model, optimizers_module.get(optimizer), auto_scale_loss)
     if loss_weights is not None and not isinstance(loss_weights, (list, tuple, dict, int, float)):
         raise TypeError(f"`loss_weights` must be a list, dict or number, got {type(loss_weights).__name__}.")
     if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
@@ -86,12 +96,13 @@ def compile_model(model, optimizer="rmsprop", loss=None, loss_weights=None, metr
     _check_loss_identifiers(loss)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"`jit_compile` must be True, False or 'auto', got {jit_compile!r}.")
-    _set_jit(model, jit_compile is True and not run_eagerly)
+    _compiled_steps.configure(model, jit_compile, run_eagerly)
     model._compile_config = CompileConfig(
         loss=CompiledLoss(loss, loss_weights),
         metrics=CompiledMetrics(metrics, weighted_metrics),
         run_eagerly=bool(run_eagerly),
         jit_compile=jit_compile,
+        steps_per_execution=int(steps_per_execution),
     )
     model._loss_tracker = Mean(name="loss")
     model._added_metrics = {}
@@ -102,17 +113,6 @@ def compile_model(model, optimizer="rmsprop", loss=None, loss_weights=None, metr
         model._compile_config.metrics.build(list(names), model._compile_config.loss)
     model.compiled = True
     model.loss = loss
-
-
-def _set_jit(model, enabled):
-    """jit_compile=True: the model's forward runs through ``torch.compile``.
-
-    The backward pass follows the compiled graph (AOTAutograd); loss and
-    optimizer run eagerly. "auto" means eager, as Keras does on PyTorch.
-    """
-    model.__dict__.pop("forward", None)
-    if enabled:
-        model.__dict__["forward"] = torch.compile(type(model).forward.__get__(model))
 
 
 def _check_loss_identifiers(loss):
@@ -141,30 +141,43 @@ def _resolve_verbose(verbose):
 
 
 def _prepare_for_training(model):
+    _distribute.prepare_model(model)
+    device = place_model(model)
     _steps.collect_trainable_params(model)
     model._regularized_weights = [w for w in model.weights if getattr(w, "regularizer", None) is not None]
     model._callable_loss_fns = [fn for layer in model._flatten_layers() for fn in layer._callable_losses]
-    device = model_device(model)
     for metric in model.metrics:
         metric.to(device)
     return device
 
 
 def _run_steps(model, batches, step_fn, callbacks, hook, step=0):
-    """Feed one epoch of ``batches`` to ``step_fn``, numbering them from ``step``; returns (logs, steps)."""
+    """Feed one epoch of ``batches`` to ``step_fn``, numbering them from ``step``; returns (logs, steps).
+
+    With ``steps_per_execution=N`` batch callbacks see groups of N steps as
+    Keras does: ``on_*_batch_begin(first)`` and ``on_*_batch_end(first + N - 1)``
+    (also for a last, shorter group), and ``stop_training`` is read after each group.
+    """
     listen = getattr(callbacks, f"needs_{hook}_batch_hooks", True)
     begin = getattr(callbacks, f"on_{hook}_batch_begin")
     end = getattr(callbacks, f"on_{hook}_batch_end")
-    logs = None
+    per_call = getattr(getattr(model, "_compile_config", None), "steps_per_execution", 1)
+    logs, group_start = None, None
     for batch in batches:
-        if listen:
-            begin(step)
+        if group_start is None:
+            group_start = step
+            if listen:
+                begin(step)
         logs = step_fn(batch)
-        if listen:
-            end(step, logs if isinstance(logs, Logs) else Logs(logs))
         step += 1
-        if hook == "train" and model.stop_training:
-            break
+        if step - group_start == per_call:
+            if listen:
+                end(step - 1, logs if isinstance(logs, Logs) else Logs(logs))
+            group_start = None
+            if hook == "train" and model.stop_training:
+                break
+    if group_start is not None and listen:
+        end(group_start + per_call - 1, logs if isinstance(logs, Logs) else Logs(logs))
     return logs, step
 
 
@@ -191,7 +204,7 @@ _SHUFFLE_DEFAULT = _Default(True)
 
 
 def _epoch_iterator(model, x, y, sample_weight, batch_size, device, *, shuffle=False, class_weight=None,
-                    steps=None, continue_across_epochs=False, argument="x", pool=None):
+                    steps=None, continue_across_epochs=False, argument="x", pool=None, shard=True):
     shuffle_explicit = not isinstance(shuffle, _Default)
     if not shuffle_explicit:
         shuffle = shuffle.value
@@ -202,6 +215,8 @@ def _epoch_iterator(model, x, y, sample_weight, batch_size, device, *, shuffle=F
         x, y, sample_weight, batch_size, shuffle=shuffle, class_weight=class_weight, argument=argument,
         input_names=model.input_names, shuffle_explicit=shuffle_explicit, **pool,
     )
+    if shard:
+        adapter = _distribute.shard(adapter, shard)  # this process's share when several run (see ember.distribute)
     if getattr(adapter, "infinite", False) and steps is None:
         raise ValueError(
             f"`{argument}` is an infinite data source (it never runs out), so the number of batches per "
@@ -248,6 +263,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         model._fit_train_iterator = train
         return _fit_loop(model, train, val, epochs, initial_epoch, verbose, callbacks, validation_freq)
     finally:
+        _distribute.finish_fit(model)
         model._fit_train_iterator = None
         model._resume_state = None
         train.close()
@@ -262,7 +278,7 @@ def _fit_loop(model, train, val, epochs, initial_epoch, verbose, callbacks, vali
         verbose=verbose, epochs=epochs, steps=steps,
     )
     model.stop_training = False
-    step_fn = model.train_step
+    step_fn = _distribute.wrap_step(model, _compiled_steps.step_function(model, "train"), "train")
     callback_list.on_train_begin()
     resume, model._resume_state = getattr(model, "_resume_state", None), None
     if resume is not None:
@@ -293,7 +309,7 @@ def _fit_loop(model, train, val, epochs, initial_epoch, verbose, callbacks, vali
                 )
             warnings.warn(_ran_out_message(epoch, steps, 0), UserWarning, stacklevel=3)
             break
-        epoch_logs = _final_logs(model, logs)
+        epoch_logs = _final_logs(model, _distribute.sync_logs(model, logs))
         if val is not None and _should_validate(epoch, validation_freq):
             val_logs = _evaluate_loop(model, val, callback_list)
             epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -366,13 +382,14 @@ def _evaluate_loop(model, data, callback_list):
     model.train(False)
     callback_list.on_test_begin()
     with torch.no_grad():
-        logs, ran = _run_steps(model, data.epoch(), model.test_step, callback_list, "test")
+        test_fn = _distribute.wrap_step(model, _compiled_steps.step_function(model, "test"), "test")
+        logs, ran = _run_steps(model, data.epoch(), test_fn, callback_list, "test")
     if ran == 0:
         raise ValueError(
             "The evaluation data produced no batches: it is empty, or a generator given as "
             "`validation_data` ran dry (set `validation_steps` so each validation run takes only that many)."
         )
-    logs = _final_logs(model, logs)
+    logs = _final_logs(model, _distribute.sync_logs(model, logs))
     callback_list.on_test_end(logs)
     return logs
 
@@ -403,13 +420,16 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
             workers=None, use_multiprocessing=None):
     verbose = _resolve_verbose(verbose)
     _check_positive_int(steps, "steps", optional=True)
-    device = model_device(model)
+    _distribute.prepare_model(model)
+    device = place_model(model)
     data = _epoch_iterator(model, x, None, None, batch_size, device, steps=steps,
-                           pool=_pool_args(workers, use_multiprocessing, max_queue_size))
-    outputs = []
+                           pool=_pool_args(workers, use_multiprocessing, max_queue_size), shard="predict")
+    outputs = PredictOutput(getattr(data.adapter, "num_samples", None))
+
+    predict_fn = _distribute.wrap_step(model, _compiled_steps.step_function(model, "predict"), "predict")
 
     def step(batch):
-        outputs.append(model.predict_step(batch))
+        outputs.append(predict_fn(batch))
         return {}
 
     try:
@@ -424,17 +444,15 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         callback_list.on_predict_end()
     finally:
         data.close()
-    if not outputs:
+    if outputs.empty:
         raise ValueError("predict() got no batches: the input is empty.")
-    flat = [flatten(o) for o in outputs]
-    merged = [torch.cat([f[i] for f in flat]).cpu().numpy() for i in range(len(flat[0]))]
-    position = iter(merged)
-    return map_structure(lambda _: next(position), outputs[0])
+    return _distribute.gather_outputs(outputs.result(), data)
 
 
 def _single_batch(model, x, y, sample_weight, class_weight=None):
     device = _prepare_for_training(model)
-    data = _epoch_iterator(model, x, y, sample_weight, _num_samples(x), device, class_weight=class_weight)
+    data = _epoch_iterator(model, x, y, sample_weight, _num_samples(x), device, class_weight=class_weight,
+                           shard=False)
     return next(iter(data.epoch()))
 
 
@@ -458,10 +476,18 @@ def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
     return _single_batch_result(model, logs, return_dict)
 
 
+def _predict_leaf(value, device):
+    if not isinstance(value, torch.Tensor):
+        value = np.asarray(value)
+        if is_string_array(value):
+            return value  # strings stay NumPy arrays on the host
+    return torch.as_tensor(value).to(device)
+
+
 def predict_on_batch(model, x):
     model.train(False)
-    device = model_device(model)
-    x = map_structure(lambda a: torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a).to(device), x)
+    device = place_model(model)
+    x = map_structure(lambda a: _predict_leaf(a, device), x)
     with torch.no_grad():
         out = model.predict_step((x,))
     return map_structure(lambda t: t.cpu().numpy(), out)
