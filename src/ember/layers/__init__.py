@@ -86,7 +86,7 @@ from ember.layers.torch_module import TorchModuleWrapper as TorchModuleWrapper
 from ember.layers.image_preprocessing import CenterCrop as CenterCrop
 from ember.layers.image_preprocessing import Resizing as Resizing
 from ember.layers.preprocessing import CategoryEncoding as CategoryEncoding
-from ember.layers.preprocessing import Discretization as Discretization
+from ember.layers.discretization import Discretization as Discretization
 from ember.layers.preprocessing import Masking as Masking
 from ember.layers.preprocessing import Normalization as Normalization
 from ember.layers.preprocessing import Rescaling as Rescaling
