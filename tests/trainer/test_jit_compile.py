@@ -222,3 +222,51 @@ def test_custom_train_and_test_steps_are_compiled():
     _assert_histories_close(eager_history, jit_history)
     _assert_weights_close(eager, compiled)
     assert backend.graphs > 0 and compiled._step_compiler.failed is None
+
+
+class RecordingBackend(CountingBackend):
+    """A counting backend that also keeps each graph's generated Python code."""
+
+    def __init__(self, inner="aot_eager"):
+        super().__init__(inner)
+        self.code = []
+
+    def __call__(self, graph_module, example_inputs):
+        self.code.append(graph_module.code)
+        return super().__call__(graph_module, example_inputs)
+
+
+def _text_classifier(recurrent, seed=0):
+    torch.manual_seed(seed)
+    inputs = ember.Input(shape=(7,), dtype="int64")
+    hidden = layers.Embedding(20, 6, mask_zero=recurrent is layers.GRU)(inputs)
+    outputs = layers.Dense(1, activation="sigmoid")(recurrent(5)(hidden))
+    return ember.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize("recurrent", [layers.LSTM, layers.GRU], ids=["lstm_fused", "gru_masked_loop"])
+def test_recurrent_model_trains_as_eager_with_the_recurrence_outside_the_graphs(recurrent):
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 20, (24, 7))
+    x[::3, 4:] = 0  # padding: the masked GRU runs its timestep loop, the LSTM its fused kernel
+    y = rng.integers(0, 2, 24).astype("float32")
+    fit_kwargs = dict(batch_size=10, epochs=2, shuffle=False, validation_data=(x[:12], y[:12]), verbose=0)
+    eager = _text_classifier(recurrent)
+    eager.compile(optimizer="adam", loss="binary_crossentropy", metrics=["binary_accuracy"])
+    eager_history = eager.fit(x, y, **fit_kwargs).history
+    backend = RecordingBackend()
+    compiled = _compiled(_text_classifier(recurrent), backend=backend, optimizer="adam", loss="binary_crossentropy",
+                         metrics=["binary_accuracy"])
+    jit_history = compiled.fit(x, y, **fit_kwargs).history
+    assert eager_history.keys() == jit_history.keys()
+    for key in eager_history:
+        np.testing.assert_allclose(jit_history[key], eager_history[key], rtol=1e-5, atol=1e-7, err_msg=key)
+    for expected, actual in zip(eager.get_weights(), compiled.get_weights()):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(compiled.predict(x, verbose=0), eager.predict(x, verbose=0), rtol=1e-5, atol=1e-7)
+    assert compiled._step_compiler.failed is None
+    # The graphs hold the embedding, the dense head, loss, metrics and update, never the recurrence.
+    assert backend.graphs > 0
+    name = recurrent.__name__.lower()
+    assert not any(f"_VF.{name}" in code or f"torch.{name}" in code for code in backend.code)
+    assert not any("sigmoid" in code and "tanh" in code for code in backend.code)

@@ -11,7 +11,9 @@ units)``, ``bias``) and provide two ways to run a sequence:
 * ``_step(projected_t, states, recurrent_mask)``: one timestep of a Python
   loop, used otherwise.
 
-Both give the same numbers. With a mask (``mask`` argument, or a
+Both give the same numbers. Under ``torch.compile`` the recurrence (either
+way) runs eagerly, outside the graph, so compiling takes seconds and keeps the
+fused kernels. With a mask (``mask`` argument, or a
 ``_keras_mask`` carried by the input), a masked timestep keeps the previous
 states and repeats the previous output, as Keras does.
 """
@@ -39,6 +41,18 @@ def _check_rate(cls, arg, value):
     return float(value)
 
 
+@torch.compiler.disable
+def _outside_graph(run_sequence, sequence, states, step_mask, recurrent_mask):
+    """Runs the recurrence eagerly when called under ``torch.compile`` (a deliberate graph break).
+
+    Traced, the fused kernels decompose into one set of operations per
+    timestep, forward and backward, and so does the Python loop: compiling a
+    100-step sequence then takes minutes and the generated code is no faster
+    than PyTorch's fused kernel (oneDNN on CPU, cuDNN on GPU), which this keeps.
+    """
+    return run_sequence(sequence, states, step_mask, recurrent_mask)
+
+
 def dropout_mask(shape, rate, like, generator=None):
     """A Bernoulli keep-mask scaled by ``1 / (1 - rate)`` (inverted dropout)."""
     keep = torch.rand(shape, device=like.device, generator=generator) >= rate
@@ -54,6 +68,8 @@ class RNNBase(Layer):
 
     gates = 1
     num_states = 1
+    # Under torch.compile the recurrence runs eagerly between graphs (see ``_outside_graph``).
+    _runs_outside_graph = True
 
     def __init__(
         self,
@@ -238,11 +254,10 @@ class RNNBase(Layer):
         if training and self.recurrent_dropout:
             recurrent_mask = dropout_mask(self._state_shape(inputs), self.recurrent_dropout, inputs, generator)
 
-        if step_mask is None and recurrent_mask is None and self._fused_ok():
-            outputs, states = self._fused(sequence, states)
-            last = outputs[:, -1]
+        if torch.compiler.is_compiling():
+            outputs, last, states = _outside_graph(self._run_sequence, sequence, states, step_mask, recurrent_mask)
         else:
-            outputs, last, states = self._loop(sequence, states, step_mask, recurrent_mask)
+            outputs, last, states = self._run_sequence(sequence, states, step_mask, recurrent_mask)
 
         if self.stateful and not in_symbolic_scope():
             self._states = [s.detach() for s in states]
@@ -252,6 +267,13 @@ class RNNBase(Layer):
         if self.return_state:
             return [output] + list(states)
         return output
+
+    def _run_sequence(self, sequence, states, step_mask, recurrent_mask):
+        """``(outputs, last output, final states)``: the fused kernel when it applies, else the loop."""
+        if step_mask is None and recurrent_mask is None and self._fused_ok():
+            outputs, states = self._fused(sequence, states)
+            return outputs, outputs[:, -1], states
+        return self._loop(sequence, states, step_mask, recurrent_mask)
 
     def _loop(self, sequence, states, step_mask, recurrent_mask):
         projected = self._project_inputs(sequence)

@@ -19,6 +19,13 @@ predict step runs through ``torch.compile``:
   eagerly inside it (a deliberate graph break), so its Python step counter
   never causes recompiles.
 
+Recurrent layers (``_runs_outside_graph = True``) run their recurrence eagerly,
+on PyTorch's fused kernels, between graphs: a model containing one compiles its
+default steps allowing those graph breaks (the gradients are then computed by
+the autograd engine between the graphs, and the update is a graph of its own).
+Traced, a recurrence would unroll into per-timestep operations, forward and
+backward, and take minutes to compile.
+
 Shapes: the batch dimension of every input is marked dynamic
 (``torch._dynamo.maybe_mark_dynamic``), so one graph serves every batch size,
 the partial last batch of an epoch included; another shape or structure
@@ -156,14 +163,14 @@ class StepCompiler:
         elif kind == "train":
             run_compiled = self._default_train_runner()
         elif kind == "test":
-            compiled = self._compile(_test_graph, fullgraph=True)
+            compiled = self._compile(_test_graph, fullgraph=self._one_graph())
 
             def run_compiled(batch):
                 x, y, sample_weight = unpack_x_y_sample_weight(batch)
                 compiled(model, x, y, sample_weight)
                 return Logs(model.metrics)
         else:
-            compiled = self._compile(_predict_graph, fullgraph=True)
+            compiled = self._compile(_predict_graph, fullgraph=self._one_graph())
 
             def run_compiled(batch):
                 x, _, _ = unpack_x_y_sample_weight(batch)
@@ -192,6 +199,10 @@ class StepCompiler:
 
         return run
 
+    def _one_graph(self):
+        """False when a layer runs part of its call outside the graph (``_runs_outside_graph``)."""
+        return not any(getattr(module, "_runs_outside_graph", False) for module in self.model.modules())
+
     def _compile(self, function, fullgraph):
         return torch.compile(_fresh_copy(function), backend=self.backend, fullgraph=fullgraph)
 
@@ -214,8 +225,8 @@ class StepCompiler:
 
     def _default_train_runner(self):
         model = self.model
-        fused = self._compile(_train_graph_with_update, fullgraph=True)
-        split = self._compile(_train_graph, fullgraph=True)
+        fused = self._compile(_train_graph_with_update, fullgraph=self._one_graph())
+        split = self._compile(_train_graph, fullgraph=self._one_graph())
 
         def run_compiled(batch):
             x, y, sample_weight = unpack_x_y_sample_weight(batch)
