@@ -231,11 +231,13 @@ class ArrayAdapter:
         self.order = order
         bs, n = self.batch_size, self.num_samples
         flat = flatten(self._structure)
+        # Plain (x, y, sample_weight) tensors need no re-nesting of the gathered pieces.
+        simple = all(t is None or isinstance(t, torch.Tensor) for t in self._structure)
         for start in range(first * bs, n, bs):
             if order is None:
                 pieces = [None if t is None else t[start : start + bs] for t in flat]
             else:
                 index = order[start : start + bs]
                 pieces = [None if t is None else _take(t, index) for t in flat]
-            x, y, sw = pack_sequence_as(self._structure, pieces)
+            x, y, sw = pieces if simple else pack_sequence_as(self._structure, pieces)
             yield pack_x_y_sample_weight(x, y, sw)

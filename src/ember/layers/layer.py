@@ -29,6 +29,7 @@ from ember.backend.variable import Variable
 from ember.graph.keras_tensor import KerasTensor, any_symbolic
 from ember.graph.node import Node
 from ember.graph.tracing import compute_output_spec
+from ember.mixed_precision import policy as _policy_module
 from ember.mixed_precision.autocast import layer_precision_scope
 from ember.mixed_precision.policy import get as _policy_for
 from ember.mixed_precision.policy import serialize as serialize_policy
@@ -172,18 +173,21 @@ class Layer(torch.nn.Module):
         self.built = True
 
     def forward(self, *args, training=None, **kwargs):
-        if any_symbolic(args, kwargs):
+        # One tensor argument (the usual eager call) cannot be symbolic: skip walking the arguments.
+        plain = len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor)
+        if not plain and any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs, training)
-        scope, args = layer_precision_scope(self, args)
-        if scope is not None:
-            with scope:
-                return type(self).forward(self, *args, training=training, **kwargs)
+        if _policy_module._MIXED_USED:  # programs that never use a mixed policy skip the precision scope
+            scope, args = layer_precision_scope(self, args)
+            if scope is not None:
+                with scope:
+                    return type(self).forward(self, *args, training=training, **kwargs)
         outer = getattr(_call_context, "current", None)
         if training is None and outer is not None:
             training = outer.training
         if not self.built:
             self._maybe_build(args, kwargs)
-        if self._call_accepts_training:
+        if _signature_info(type(self))["training"]:
             kwargs["training"] = training
         if outer is None:
             outputs = self._outermost_call(args, kwargs, training)
@@ -202,16 +206,19 @@ class Layer(torch.nn.Module):
 
     def _outermost_call(self, args, kwargs, training):
         context = _CallContext(training)
-        for layer in getattr(self, "_last_loss_layers", ()):
+        state = self.__dict__
+        for layer in state.get("_last_loss_layers", ()):
             layer._losses.clear()
-        self._losses.clear()
+        if self._losses:
+            self._losses.clear()
         _call_context.current = context
         try:
             outputs = self.call(*args, **kwargs)
         finally:
             _call_context.current = None
-        self._last_loss_layers = context.loss_layers
-        self._last_metric_values = context.metric_values
+        # Plain bookkeeping lists: stored directly, without nn.Module.__setattr__'s checks on every call.
+        state["_last_loss_layers"] = context.loss_layers
+        state["_last_metric_values"] = context.metric_values
         return outputs
 
     @property

@@ -7,7 +7,7 @@ when the labels have more axes; the classes average them with
 
 import torch
 
-from ember.losses._utils import squeeze_or_expand_to_same_rank, to_tensor
+from ember.losses._utils import MASK_ATTRIBUTE, squeeze_or_expand_to_same_rank, to_tensor
 from ember.metrics.reduction_metrics import MeanMetricWrapper
 
 
@@ -59,8 +59,10 @@ def sparse_categorical_accuracy(y_true, y_pred):
         >>> sparse_categorical_accuracy([[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0]]).tolist()
         [0.0, 1.0]
     """
-    y_pred = to_tensor(y_pred)
-    y_true = to_tensor(y_true, device=y_pred.device)
+    if not isinstance(y_pred, torch.Tensor):
+        y_pred = to_tensor(y_pred)
+    if not isinstance(y_true, torch.Tensor) or y_true.device != y_pred.device:
+        y_true = to_tensor(y_true, device=y_pred.device)
     if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
         y_true = y_true.squeeze(-1)
     predicted = torch.argmax(y_pred, dim=-1)
@@ -70,6 +72,34 @@ def sparse_categorical_accuracy(y_true, y_pred):
     if matches.dim() > 1 and matches.shape[-1] == 1:
         matches = matches.squeeze(-1)
     return matches
+
+
+def _count_sparse_matches(metric, y_true, y_pred):
+    """Unweighted, unmasked ``(N, classes)`` predictions: add the match count and ``N`` directly.
+
+    The same sums as the general path (which averages float 0/1 matches), in
+    fewer kernels. Returns False, changing nothing, for any other input.
+    """
+    if not (isinstance(y_pred, torch.Tensor) and isinstance(y_true, torch.Tensor)):
+        return False
+    if metric._fn is not sparse_categorical_accuracy or metric._fn_kwargs:
+        return False
+    if y_pred.dim() != 2 or getattr(y_pred, MASK_ATTRIBUTE, None) is not None or y_true.device != y_pred.device:
+        return False
+    if y_true.dim() == 2 and y_true.shape[-1] == 1:
+        y_true = y_true.squeeze(-1)
+    if y_true.dim() != 1 or y_true.shape[0] != y_pred.shape[0]:
+        return False
+    if torch.is_grad_enabled():
+        with torch.no_grad():
+            return _count_sparse_matches(metric, y_true, y_pred)
+    y_pred = metric._as_input(y_pred)
+    predicted = torch.argmax(y_pred, dim=-1)
+    if y_true.is_floating_point():
+        predicted = predicted.to(y_true.dtype)
+    metric.total.add_((y_true == predicted).sum())
+    metric.count.add_(y_pred.shape[0])
+    return True
 
 
 class Accuracy(MeanMetricWrapper):
@@ -153,6 +183,12 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add one batch's matches, weighted by ``sample_weight``."""
+        if sample_weight is None and _count_sparse_matches(self, y_true, y_pred):
+            return
+        super().update_state(y_true, y_pred, sample_weight=sample_weight)
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}

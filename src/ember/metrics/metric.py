@@ -249,7 +249,11 @@ class Metric:
     def _as_input(self, value):
         """A tensor for ``value``: tensors pull the state onto their device, arrays go to the state's."""
         if isinstance(value, torch.Tensor):
-            if self.variables and value.device != self._state_device():
+            own = self._variables
+            if own:
+                if value.device != own[0].device:
+                    self.to(value.device)
+            elif self.variables and value.device != self._state_device():
                 self.to(value.device)
             return value
         if isinstance(value, np.ndarray) or is_number_list(value):

@@ -4,7 +4,14 @@ import torch
 
 from ember.backend import to_torch_dtype
 from ember.losses._serialization import resolve_function, serialize_function
-from ember.losses._utils import divide_no_nan, get_mask, object_name, squeeze_or_expand_to_same_rank, to_tensor
+from ember.losses._utils import (
+    MASK_ATTRIBUTE,
+    divide_no_nan,
+    get_mask,
+    object_name,
+    squeeze_or_expand_to_same_rank,
+    to_tensor,
+)
 from ember.losses.reduction import apply_mask
 from ember.metrics.metric import Metric
 
@@ -39,6 +46,40 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     if values.dim() > 1:
         values = reduce_fn(values, dim=tuple(range(1, values.dim())))
     return values, sample_weight
+
+
+def _fast_mean_update(metric, values, sample_weight):
+    """The common unmasked cases of ``Mean.update_state``, in two in-place adds; False if not applicable.
+
+    Covers a tensor of values without a mask and either no ``sample_weight``
+    or a Python number weighting a scalar (how the loss tracker is fed). The
+    arithmetic is the general path's: per-sample means over the trailing axes,
+    then ``total += sum`` and ``count += samples`` (or ``value * w`` and ``w``).
+    """
+    if not isinstance(values, torch.Tensor) or getattr(values, MASK_ATTRIBUTE, None) is not None:
+        return False
+    if sample_weight is None:
+        weight = None
+    elif type(sample_weight) in (int, float) and values.dim() == 0:
+        weight = sample_weight
+    else:
+        return False
+    values = metric._as_input(values)
+    dtype = metric.__dict__.get("_torch_dtype") or to_torch_dtype(metric.dtype)
+    if values.requires_grad:
+        values = values.detach()
+    if values.dtype is not dtype:
+        values = values.to(dtype)
+    ndim = values.dim()
+    if weight is not None:
+        metric.total.add_(values * weight)
+        metric.count.add_(weight)
+        return True
+    if ndim > 1:
+        values = torch.mean(values, dim=tuple(range(1, ndim)))
+    metric.total.add_(values.sum() if ndim else values)
+    metric.count.add_(values.shape[0] if ndim else 1)
+    return True
 
 
 class Sum(Metric):
@@ -91,9 +132,12 @@ class Mean(Metric):
         super().__init__(name=name, dtype=dtype)
         self.total = self.add_weight(name="total", initializer="zeros")
         self.count = self.add_weight(name="count", initializer="zeros")
+        self._torch_dtype = to_torch_dtype(self.dtype)
 
     def update_state(self, values, sample_weight=None):
         """Add one batch of values (and their weights) to the running mean."""
+        if _fast_mean_update(self, values, sample_weight):
+            return
         with torch.no_grad():
             values, sample_weight = reduce_to_samplewise_values(
                 self._as_input(values), sample_weight, torch.mean, self.dtype
@@ -145,17 +189,22 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Add ``fn(y_true, y_pred)`` for one batch, weighted by ``sample_weight``."""
-        with torch.no_grad():
-            mask = get_mask(y_pred)
-            y_pred = self._as_input(y_pred)
-            if not isinstance(y_true, torch.Tensor) and isinstance(y_pred, torch.Tensor):
-                y_true = to_tensor(y_true, device=y_pred.device)
-            values = self._fn(y_true, y_pred, **self._fn_kwargs)
-            if mask is not None:
-                if sample_weight is not None:
-                    sample_weight = to_tensor(sample_weight, self.dtype, mask.device)
-                sample_weight = apply_mask(sample_weight, mask, to_torch_dtype(self.dtype), "sum")
-            super().update_state(values, sample_weight=sample_weight)
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                return self._update(y_true, y_pred, sample_weight)
+        return self._update(y_true, y_pred, sample_weight)
+
+    def _update(self, y_true, y_pred, sample_weight):
+        mask = get_mask(y_pred)
+        y_pred = self._as_input(y_pred)
+        if not isinstance(y_true, torch.Tensor) and isinstance(y_pred, torch.Tensor):
+            y_true = to_tensor(y_true, device=y_pred.device)
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            if sample_weight is not None:
+                sample_weight = to_tensor(sample_weight, self.dtype, mask.device)
+            sample_weight = apply_mask(sample_weight, mask, to_torch_dtype(self.dtype), "sum")
+        super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, "fn": serialize_function(self._fn), **self._fn_kwargs}

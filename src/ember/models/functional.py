@@ -175,7 +175,10 @@ class FunctionalGraph:
             else:
                 for tensor, value in zip(step.outputs, flatten(result)):
                     values[id(tensor)] = value
-        outputs = pack_sequence_as(self.outputs, [values[id(t)] for t in self.flat_outputs])
+        if isinstance(self.outputs, KerasTensor):
+            outputs = values[id(self.outputs)]  # one output: nothing to re-nest
+        else:
+            outputs = pack_sequence_as(self.outputs, [values[id(t)] for t in self.flat_outputs])
         if self.extras:
             return outputs, [values[id(t)] for t in self.extras]
         return outputs, ()

@@ -26,6 +26,8 @@ __all__ = [
 
 
 def _batch_size(x):
+    if isinstance(x, torch.Tensor) and x.ndim:
+        return x.shape[0]
     for leaf in flatten(x):
         if isinstance(leaf, torch.Tensor) and leaf.ndim:
             return leaf.shape[0]
@@ -48,19 +50,24 @@ def train_step(model, data):
     if not model._params_ready:
         collect_trainable_params(model)  # a subclassed model creates its weights on its first call
     loss = model.compute_loss(x, y, y_pred, sample_weight, training=True)
-    model._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size(x))
     optimizer = model.optimizer
     optimizer.zero_grad(model._trainable_params)
     scale_loss = getattr(optimizer, "scale_loss", None)
     (scale_loss(loss) if scale_loss is not None else loss).backward()
     optimizer.step(model._trainable_params)
-    return model.compute_metrics(x, y, y_pred, sample_weight)
+    with torch.no_grad():  # one no-grad scope for all the bookkeeping
+        model._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size(x))
+        return model.compute_metrics(x, y, y_pred, sample_weight)
 
 
 def test_step(model, data):
     x, y, sample_weight = unpack_x_y_sample_weight(data)
     y_pred = float32_outputs(model, model(x, training=False))
     loss = model.compute_loss(x, y, y_pred, sample_weight, training=False)
+    if torch.is_grad_enabled():
+        with torch.no_grad():
+            model._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size(x))
+            return model.compute_metrics(x, y, y_pred, sample_weight)
     model._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size(x))
     return model.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -72,9 +79,14 @@ def predict_step(model, data):
 
 def _added_losses(model):
     """Losses from add_loss() in the latest call, callable losses, and weight regularization terms."""
-    values = [loss for layer in getattr(model, "_last_loss_layers", ()) for loss in layer._losses]
-    values.extend(fn() for fn in getattr(model, "_callable_loss_fns", ()))
-    for weight in getattr(model, "_regularized_weights", ()):
+    loss_layers = getattr(model, "_last_loss_layers", ())
+    callables = getattr(model, "_callable_loss_fns", ())
+    regularized = getattr(model, "_regularized_weights", ())
+    if not (loss_layers or callables or regularized):
+        return []  # the common case, checked once per step
+    values = [loss for layer in loss_layers for loss in layer._losses]
+    values.extend(fn() for fn in callables)
+    for weight in regularized:
         values.append(weight.regularizer(weight))
     return values
 
