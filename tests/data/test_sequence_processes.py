@@ -3,10 +3,12 @@
 Kept few and small: every test starts worker processes.
 """
 
+import concurrent.futures
 import multiprocessing
 import os
 import subprocess
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -64,6 +66,26 @@ def test_every_index_once_per_epoch_in_order_with_one_pool_for_all_epochs(tmp_pa
     loads = [pid for event, _, _, pid, _ in rows if event == "load"]
     assert set(loads) == children
     assert all(loads.count(pid) <= 1 + len(plan) for pid in children)
+
+
+def test_every_worker_process_starts_even_when_an_early_one_is_idle_before_the_last_is_asked_for(
+    tmp_path, monkeypatch
+):
+    # The executor starts a process per submitted task only while none is idle; a pool whose first
+    # process is ready before the last start-up task is submitted must still start all of them.
+    submit = concurrent.futures.ProcessPoolExecutor.submit
+
+    def slow_submit(self, *args, **kwargs):
+        future = submit(self, *args, **kwargs)
+        time.sleep(1.0)  # long enough for a started process to finish a trivial task
+        return future
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", slow_submit)
+    sequence = LoggedSequence(3, tmp_path / "log", workers=3, use_multiprocessing=True)
+    with SequenceAdapter(sequence) as adapter:
+        assert len(_children()) == 3
+        monkeypatch.undo()
+        assert [batch_index(b) for b in adapter] == [0, 1, 2]
 
 
 def test_tensor_batches_come_back_as_numpy_arrays(tmp_path):

@@ -106,8 +106,9 @@ def check_pool_settings(workers, use_multiprocessing, max_queue_size):
 _worker_state = {"dataset": None, "version": None, "error": None}
 
 
-def _initialize_process(payload, version, setup, kind):
+def _initialize_process(payload, version, setup, kind, all_submitted):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled once, by the main process.
+    _worker_state["all_submitted"] = all_submitted
     try:
         if setup is not None:
             setup()
@@ -118,6 +119,9 @@ def _initialize_process(payload, version, setup, kind):
 
 
 def _warm_up():
+    # Held until every warm-up task is submitted: a finished task would mark its process idle, and the
+    # executor then starts no new process for the next task, leaving the pool short of workers.
+    _worker_state["all_submitted"].wait(timeout=60)
     return os.getpid()
 
 
@@ -439,15 +443,17 @@ class WorkerPool:
         resources.version += 1
         resources.digest = digest
         resources.state_path = None
+        all_submitted = self._context.Event()
         resources.executor = concurrent.futures.ProcessPoolExecutor(
             max_workers=self._size, mp_context=self._context, initializer=_initialize_process,
-            initargs=(payload, resources.version, self._worker_setup, self.kind),
+            initargs=(payload, resources.version, self._worker_setup, self.kind, all_submitted),
         )
         # Processes start on demand, one per submitted task while none is idle: start them all now,
         # with SIGINT ignored.
         with _sigint_ignored():
             for _ in range(self._size):
                 resources.executor.submit(_warm_up)
+        all_submitted.set()
 
     def _write_state(self, payload, digest):
         resources = self._resources
