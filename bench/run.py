@@ -98,6 +98,8 @@ def measure(framework, workload, args):
                "--device", args.device] + (["--quick"] if args.quick else [])
     if args.threads:
         command += ["--threads", str(args.threads)]
+    if args.keep_denormals:
+        command.append("--keep-denormals")
     try:
         out = subprocess.run(command, capture_output=True, text=True, env=child_environment(framework, args.threads),
                              timeout=args.timeout, cwd=REPO)
@@ -163,6 +165,9 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--threads", type=int, default=None,
                         help="intra-op threads per process (default: the libraries' own choice)")
+    parser.add_argument("--keep-denormals", action="store_true",
+                        help="leave subnormal floats on (by default every process flushes them to zero, as XLA "
+                             "does: torch's RMSprop computes sqrt(v) + eps and slows down on subnormal v)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds allowed per process (900; --quick: 180)")
@@ -170,10 +175,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     workloads = parse_list(args.only, _common.WORKLOADS, "only")
     if args.child:
-        if args.threads:
-            import torch
+        import torch
 
+        if args.threads:
             torch.set_num_threads(args.threads)
+        if not args.keep_denormals:
+            torch.set_flush_denormal(True)
         print(json.dumps(run_child(args.child, workloads[0], args.quick, args.device)))
         return
     frameworks = parse_list(args.frameworks, list(FRAMEWORKS), "frameworks")

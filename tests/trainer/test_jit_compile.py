@@ -106,6 +106,41 @@ def test_partial_last_batch_compiles_once_not_every_epoch():
     assert per_epoch == [1, 1, 1]
 
 
+def test_tensor_state_changed_between_fits_is_read_by_the_compiled_step_without_recompiling():
+    x, y, _ = _data(40)
+    backend = CountingBackend()
+    model = _compiled(_mlp(), backend=backend, optimizer=ember.optimizers.SGD(learning_rate=0.1))
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    graphs = backend.graphs
+    model.optimizer.learning_rate.assign(0.0)  # a variable: a graph input, read at every step
+    frozen = model.get_weights()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    for before, after in zip(frozen, model.get_weights()):
+        np.testing.assert_array_equal(after, before)
+    model.set_weights([w + 1.0 for w in frozen])
+    expected = _mlp(seed=1)
+    expected.set_weights(model.get_weights())
+    np.testing.assert_allclose(model.predict(x, batch_size=16, verbose=0),
+                               expected.predict(x, batch_size=16, verbose=0), rtol=1e-5, atol=1e-6)
+    assert backend.graphs == graphs + 1  # only the predict step's graph was new
+
+
+def test_layer_configuration_changes_take_effect_when_compiled_again():
+    # As Keras's compiled steps: Python attributes read while tracing (here `trainable`) are
+    # constants of the graph; compile() again traces anew.
+    x, y, _ = _data(40)
+    model = _compiled(_mlp(), backend=CountingBackend(), optimizer="sgd")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    model.layers[1].trainable = False
+    _compiled(model, backend=CountingBackend(), optimizer="sgd")
+    frozen = [w.copy() for w in model.layers[1].get_weights()]
+    other = [w.copy() for w in model.layers[2].get_weights()]
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    for before, after in zip(frozen, model.layers[1].get_weights()):
+        np.testing.assert_array_equal(after, before)
+    assert any(not np.array_equal(b, a) for b, a in zip(other, model.layers[2].get_weights()))
+
+
 def test_inductor_backend_matches_eager_and_does_not_recompile():
     x, y, _ = _data(40)
     eager = _mlp()

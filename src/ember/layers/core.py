@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from ember import activations, constraints, initializers, regularizers
+from ember.backend.dense_matmul import dense_matmul
 from ember.layers._config import activation_config
 from ember.layers.layer import Layer
 
@@ -93,13 +94,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        if inputs.ndim == 2 and self.bias is not None:
-            # The common case as one addmm: F.linear would transpose the (in, out) kernel twice
-            # (two views, plus a transpose node in the backward graph) to reach the same kernel.
-            outputs = torch.addmm(self.bias, inputs, self.kernel)
-        else:
-            # F.linear wants (out, in); the transposed view of the (in, out) kernel costs nothing.
-            outputs = F.linear(inputs, self.kernel.T, self.bias)
+        outputs = dense_matmul(inputs, self.kernel, self.bias)
         if self.activation is not activations.linear:
             outputs = self.activation(outputs)
         if self.activity_regularizer is not None:

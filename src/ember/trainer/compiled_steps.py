@@ -118,6 +118,18 @@ def _own_storage(value):
     return value
 
 
+def _keep_guards(entries):
+    """Dynamo's guards minus those on layer attributes (the model's configuration); see the module docstring.
+
+    Tensor guards stay, on parameters and buffers too: a change of dtype, device
+    or shape still compiles again.
+    """
+    return [
+        entry.guard_type == "TENSOR_MATCH" or not entry.orig_guard.source.is_unspecialized_nn_module()
+        for entry in entries
+    ]
+
+
 def _overridden(model, kind):
     """The subclass's ``<kind>_step`` function, or None when it is ember's default."""
     from ember.models.model import Model
@@ -204,7 +216,13 @@ class StepCompiler:
         return not any(getattr(module, "_runs_outside_graph", False) for module in self.model.modules())
 
     def _compile(self, function, fullgraph):
-        return torch.compile(_fresh_copy(function), backend=self.backend, fullgraph=fullgraph)
+        options = None
+        if self.backend == "inductor":
+            # The generated code re-checks every input's sizes and alignment on each call; Dynamo's
+            # guards have already checked them.
+            options = {"size_asserts": False, "alignment_asserts": False}
+        options = dict(options or {}, guard_filter_fn=_keep_guards)
+        return torch.compile(_fresh_copy(function), backend=self.backend, fullgraph=fullgraph, options=options)
 
     def _fall_back(self, kind, error):
         self.failed = error

@@ -1,0 +1,178 @@
+"""``dense_matmul``: ``inputs @ kernel + bias`` on the faster of two CPU matmul libraries.
+
+PyTorch's CPU matmuls (``torch.addmm``, ``F.linear``) call the BLAS it was built
+with, Intel MKL. On CPUs that MKL does not recognise as Intel's (AMD EPYC and
+Ryzen, a large share of cloud machines) MKL keeps to its AVX2 kernels, and the
+float32 matmuls of a dense layer run at about half the speed that oneDNN
+(PyTorch's other CPU kernel library, which dispatches on the instruction set
+alone) reaches on the same core: on this project's AMD EPYC machine, one thread,
+a (64, 784) x (784, 64) product takes 60 µs in MKL and 35 µs in oneDNN; small
+products such as (64, 64) x (64, 64) are faster in MKL (6 µs vs 13 µs), where
+oneDNN's fixed cost per call dominates.
+
+So ember measures, once per matmul shape and thread count, which library is
+faster on the machine it runs on (a few milliseconds, the first time a shape is
+seen) and uses oneDNN only where it wins. It does so where the call cannot cost
+more than it saves:
+
+* under ``torch.compile`` (``jit_compile=True``), forward and backward, through
+  an opaque custom operator (``ember::onednn_linear``) and an autograd function
+  whose backward uses the same choice for both gradients;
+* in eager code only when no gradient is recorded (``predict``, ``evaluate``,
+  ``torch.no_grad``): an eager autograd function costs more Python time per call
+  than oneDNN saves on a dense layer of the guide's size.
+
+Everything else (training steps run eagerly, CUDA and other devices, float16 and
+bfloat16, autocast, ``torch.func`` transforms, inputs of rank other than 2, a
+PyTorch built without oneDNN) takes PyTorch's own ``addmm`` / ``F.linear``.
+Both libraries compute the same float32 products up to rounding order.
+"""
+
+import time
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["dense_matmul", "onednn_choice"]
+
+_TIMING_ROUNDS = 5
+_TIMING_CALLS = 8
+# Below this many multiply-adds oneDNN's per-call cost always loses: skip the measurement.
+_MIN_MACS = 1 << 18
+# The row count a choice is measured with under torch.compile, where the batch dimension is
+# usually symbolic (one graph for every batch size): a typical training batch.
+_COMPILED_ROWS = 64
+
+_choices = {}  # (rows, in, out, with bias, threads) -> True when oneDNN is faster
+
+_AVAILABLE = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
+def _onednn(inputs, weight, bias):
+    """``inputs @ weight.T + bias`` in oneDNN; ``weight`` is ``(out, in)`` (any strides)."""
+    return torch.ops.mkldnn._linear_pointwise(inputs, weight, bias, "none", [], "")
+
+
+if _AVAILABLE:
+    # An operator of its own, so that torch.compile calls oneDNN as it is (its lowering of
+    # mkldnn._linear_pointwise is written for inference with constant weights). Defined with the
+    # low-level Library API: the call costs under a microsecond more than oneDNN itself, where a
+    # torch.library.custom_op adds several Python layers (~10 µs) per call.
+    _LIBRARY = torch.library.Library("ember", "DEF")
+    _LIBRARY.define("onednn_linear(Tensor inputs, Tensor weight, Tensor? bias) -> Tensor")
+    _LIBRARY.impl("onednn_linear", _onednn, "CPU")
+
+    @torch.library.register_fake("ember::onednn_linear", lib=_LIBRARY)
+    def _(inputs, weight, bias):
+        return inputs.new_empty((inputs.shape[0], weight.shape[0]))
+
+
+def _best_time(function):
+    best = float("inf")
+    for _ in range(_TIMING_ROUNDS):
+        start = time.perf_counter()
+        for _ in range(_TIMING_CALLS):
+            function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@torch._dynamo.assume_constant_result
+def onednn_choice(rows, in_features, out_features, with_bias=True):
+    """Whether oneDNN multiplies ``(rows, in) x (in, out)`` faster than PyTorch's BLAS here.
+
+    Measured once per shape and intra-op thread count, then cached; under
+    ``torch.compile`` the answer is a constant of the traced graph.
+    """
+    if not _AVAILABLE or rows * in_features * out_features < _MIN_MACS:
+        return False
+    key = (rows, in_features, out_features, with_bias, torch.get_num_threads())
+    choice = _choices.get(key)
+    if choice is None:
+        with torch.no_grad():
+            inputs = torch.rand(rows, in_features)
+            kernel = torch.rand(in_features, out_features)
+            bias = torch.rand(out_features) if with_bias else None
+            if with_bias:
+                blas = lambda: torch.addmm(bias, inputs, kernel)  # noqa: E731
+            else:
+                blas = lambda: torch.mm(inputs, kernel)  # noqa: E731
+            onednn = lambda: _onednn(inputs, kernel.T, bias)  # noqa: E731
+            blas(), onednn()  # first calls create oneDNN's primitive and warm the caches
+            choice = _choices[key] = _best_time(onednn) < 0.9 * _best_time(blas)
+    return choice
+
+
+class _OneDNNDense(torch.autograd.Function):
+    """``inputs @ kernel + bias`` with oneDNN forward and backward (traced by ``torch.compile``)."""
+
+    @staticmethod
+    def forward(inputs, kernel, bias):
+        return torch.ops.ember.onednn_linear(inputs, kernel.T, bias)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, kernel, bias = inputs
+        ctx.save_for_backward(x, kernel)
+        ctx.with_bias = bias is not None
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, kernel = ctx.saved_tensors
+        grad_inputs = grad_kernel = None
+        if ctx.needs_input_grad[0]:
+            if torch.is_grad_enabled():  # create_graph=True: a differentiable backward
+                grad_inputs = grad @ kernel.T
+            else:
+                grad_inputs = torch.ops.ember.onednn_linear(grad, kernel, None)
+        if ctx.needs_input_grad[1]:
+            # PyTorch's matmul: oneDNN computes x.T @ grad fastest as (grad.T @ x).T, a transposed
+            # gradient that then slows the optimizer's update more than the product gained.
+            grad_kernel = x.T @ grad
+        grad_bias = grad.sum(0) if ctx.with_bias and ctx.needs_input_grad[2] else None
+        return grad_inputs, grad_kernel, grad_bias
+
+
+def _float32_cpu(inputs, kernel):
+    return (
+        inputs.device.type == "cpu"
+        and inputs.dtype == torch.float32
+        and kernel.dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+    )
+
+
+def dense_matmul(inputs, kernel, bias=None):
+    """``inputs @ kernel + bias`` for a Keras-layout ``(in, out)`` kernel.
+
+    Args:
+        inputs: ``(..., in)`` tensor.
+        kernel: ``(in, out)`` tensor.
+        bias: ``(out,)`` tensor or None.
+
+    Returns:
+        ``(..., out)`` tensor.
+
+    Example:
+        >>> dense_matmul(torch.ones(2, 3), torch.ones(3, 4), torch.zeros(4)).shape
+        torch.Size([2, 4])
+    """
+    if _AVAILABLE and inputs.ndim == 2:
+        if torch.compiler.is_compiling():
+            if _float32_cpu(inputs, kernel) and onednn_choice(
+                _COMPILED_ROWS, kernel.shape[0], kernel.shape[1], bias is not None
+            ):
+                return _OneDNNDense.apply(inputs, kernel, bias)
+        elif (
+            not torch.is_grad_enabled()
+            and _float32_cpu(inputs, kernel)
+            and not torch._C._are_functorch_transforms_active()
+            and onednn_choice(inputs.shape[0], kernel.shape[0], kernel.shape[1], bias is not None)
+        ):
+            return _onednn(inputs, kernel.T, bias)
+    if inputs.ndim == 2 and bias is not None:
+        # One addmm: F.linear would transpose the (in, out) kernel twice (two views, plus a
+        # transpose node in the backward graph) to reach the same kernel.
+        return torch.addmm(bias, inputs, kernel)
+    # F.linear wants (out, in); the transposed view of the (in, out) kernel costs nothing.
+    return F.linear(inputs, kernel.T, bias)
