@@ -265,3 +265,33 @@ def test_bad_label_smoothing_and_axis(cls):
         cls(label_smoothing=1.5)
     with pytest.raises(ValueError, match="`axis` must be an int, got axis=True"):
         cls(axis=True)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        losses.SparseCategoricalCrossentropy(),
+        losses.SparseCategoricalCrossentropy(ignore_class=0),
+        losses.SparseCategoricalCrossentropy(from_logits=True),
+        losses.MeanSquaredError(),
+        losses.BinaryCrossentropy(),
+    ],
+    ids=["sparse_cce", "sparse_cce_ignore_class", "sparse_cce_logits", "mse", "bce"],
+)
+def test_tensor_inputs_reduce_as_numpy_inputs(loss):
+    # Plain tensors take Loss.__call__'s short path, arrays the general one: the same numbers.
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(4), size=6).astype("float32")
+    if isinstance(loss, losses.SparseCategoricalCrossentropy):
+        y_true = np.array([0, 1, 2, 3, 0, 2])
+    elif isinstance(loss, losses.BinaryCrossentropy):
+        y_true = (rng.random((6, 4)) > 0.5).astype("float32")
+    else:
+        y_true = rng.random((6, 4)).astype("float32")
+    from_arrays = loss(y_true, probabilities)
+    from_tensors = loss(torch.from_numpy(y_true), torch.from_numpy(probabilities))
+    torch.testing.assert_close(from_tensors, from_arrays)
+    masked = torch.from_numpy(probabilities)
+    masked._keras_mask = torch.tensor([True, True, False, True, True, True])
+    expected = loss(y_true[[0, 1, 3, 4, 5]], probabilities[[0, 1, 3, 4, 5]])
+    torch.testing.assert_close(loss(torch.from_numpy(y_true), masked), expected)

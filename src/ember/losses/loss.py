@@ -1,5 +1,7 @@
 """``Loss``, the base class of every loss, and ``LossFunctionWrapper``."""
 
+import torch
+
 from ember.backend import standardize_dtype, to_torch_dtype
 from ember.losses._serialization import resolve_function, serialize_function
 from ember.losses._utils import (
@@ -68,6 +70,16 @@ class Loss:
             ``reduction`` is ``"none"`` / ``None``.
         """
         dtype = to_torch_dtype(self._dtype)
+        if (
+            type(y_pred) is torch.Tensor and type(y_true) is torch.Tensor and sample_weight is None
+            and self.reduction == "sum_over_batch_size" and y_pred.dtype == dtype
+            and y_true.device == y_pred.device and get_mask(y_pred) is None
+        ):
+            # The training loop's common case, without the structure walks and weighting below.
+            losses = self.call(y_true if y_true.dtype == dtype else y_true.to(dtype), y_pred)
+            if get_mask(losses) is None and losses.dim() and losses.numel():
+                return losses.sum() / losses.numel()
+            return reduce_weighted_values(losses, None, get_mask(losses), self.reduction, dtype)
         in_mask = get_mask(y_pred)
         y_pred = map_structure(lambda x: None if x is None else to_tensor(x, dtype), y_pred)
         device = getattr(first_leaf(y_pred), "device", None)
