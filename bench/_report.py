@@ -96,7 +96,7 @@ def _header(machine, args):
         f"1-min load average {load:.2f} at start; {machine['platform']}" if load is not None else
         f"- Machine: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable)",
         f"- Software: Python {machine['python']}, {versions}; ember at {machine['ember_revision']}",
-        f"- Device: {args.device}; {threads}; {denormals}; {sizes}; {args.repeats} repeat(s), each in a fresh process, interleaved "
+        f"- Device: {args.device}; {threads}; {denormals}; steps_per_execution={getattr(args, 'steps_per_execution', 1)}; {sizes}; {args.repeats} repeat(s), each in a fresh process, interleaved "
         "across frameworks; times are medians over repeats of each process's median steady-state epoch "
         "(or predict/evaluate pass); 'first' is the first epoch/pass, warm-up and compilation included.",
         "",

@@ -55,7 +55,7 @@ FRAMEWORKS = {
 
 
 # ---------------------------------------------------------------------- child process
-def run_child(framework, workload, quick, device):
+def run_child(framework, workload, quick, device, steps_per_execution=1):
     """Run one measurement in this (fresh) process and return its result dict."""
     spec = _common.spec_for(workload, quick)
     if framework in ("torch", "torch-foreach"):
@@ -69,13 +69,15 @@ def run_child(framework, workload, quick, device):
         return getattr(_lightning, workload)(spec, device)
     import _keras_api
 
+    compile_kwargs = {"steps_per_execution": steps_per_execution} if steps_per_execution > 1 else {}
     if framework.startswith("keras"):
         import keras
 
-        return _keras_api.run(keras, workload, spec)
+        return _keras_api.run(keras, workload, spec, compile_kwargs)
     import ember
 
-    compile_kwargs = {"jit_compile": True} if framework == "ember-jit" else {}
+    if framework == "ember-jit":
+        compile_kwargs["jit_compile"] = True
     return _keras_api.run(ember, workload, spec, compile_kwargs, prepare=lambda model: model.to(device))
 
 
@@ -100,6 +102,8 @@ def measure(framework, workload, args):
         command += ["--threads", str(args.threads)]
     if args.keep_denormals:
         command.append("--keep-denormals")
+    if args.steps_per_execution > 1:
+        command += ["--steps-per-execution", str(args.steps_per_execution)]
     try:
         out = subprocess.run(command, capture_output=True, text=True, env=child_environment(framework, args.threads),
                              timeout=args.timeout, cwd=REPO)
@@ -168,6 +172,8 @@ def main(argv=None):
     parser.add_argument("--keep-denormals", action="store_true",
                         help="leave subnormal floats on (by default every process flushes them to zero, as XLA "
                              "does: torch's RMSprop computes sqrt(v) + eps and slows down on subnormal v)")
+    parser.add_argument("--steps-per-execution", type=int, default=1,
+                        help="compile(steps_per_execution=N) for ember and Keras (default 1)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds allowed per process (900; --quick: 180)")
@@ -181,7 +187,7 @@ def main(argv=None):
             torch.set_num_threads(args.threads)
         if not args.keep_denormals:
             torch.set_flush_denormal(True)
-        print(json.dumps(run_child(args.child, workloads[0], args.quick, args.device)))
+        print(json.dumps(run_child(args.child, workloads[0], args.quick, args.device, args.steps_per_execution)))
         return
     frameworks = parse_list(args.frameworks, list(FRAMEWORKS), "frameworks")
     if args.timeout is None:

@@ -305,3 +305,80 @@ def test_recurrent_model_trains_as_eager_with_the_recurrence_outside_the_graphs(
     name = recurrent.__name__.lower()
     assert not any(f"_VF.{name}" in code or f"torch.{name}" in code for code in backend.code)
     assert not any("sigmoid" in code and "tanh" in code for code in backend.code)
+
+
+class _GroupRecorder(ember.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.ends = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append((batch, dict(logs)))
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam_schedule", "sgd_momentum"])
+def test_steps_per_execution_runs_each_group_in_one_compiled_call_with_one_step_at_a_time_numbers(optimizer):
+    x, y, weights = _data(72)  # 4 batches of 16 and one of 8 per epoch: groups of 3 + (1 full + 1 partial)
+
+    def make_optimizer():
+        if optimizer == "rmsprop":
+            return ember.optimizers.RMSprop(learning_rate=0.01)
+        if optimizer == "sgd_momentum":
+            return ember.optimizers.SGD(learning_rate=0.05, momentum=0.9)
+        schedule = ember.optimizers.schedules.ExponentialDecay(0.02, decay_steps=1, decay_rate=0.8)
+        return ember.optimizers.Adam(learning_rate=schedule)
+
+    eager = _mlp()
+    eager.compile(optimizer=make_optimizer(), loss="sparse_categorical_crossentropy",
+                  metrics=["sparse_categorical_accuracy"])
+    eager_recorder = _GroupRecorder()
+    eager_history = eager.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+                              validation_data=(x, y), callbacks=[eager_recorder]).history
+    backend = CountingBackend()
+    grouped = _compiled(_mlp(), backend=backend, optimizer=make_optimizer(), steps_per_execution=3)
+    groups = []
+    run_group = grouped._step_compiler.step("train").run_group
+
+    def counting_group(batches):
+        groups.append(len(batches))
+        return run_group(batches)
+
+    grouped._step_compiler.step("train").run_group = counting_group
+    recorder = _GroupRecorder()
+    graphs = []
+    counter = ember.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: graphs.append(backend.graphs))
+    history = grouped.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, validation_data=(x, y),
+                          callbacks=[recorder, counter]).history
+    _assert_histories_close(eager_history, history)
+    _assert_weights_close(eager, grouped)
+    assert int(grouped.optimizer.iterations) == int(eager.optimizer.iterations) == 15
+    assert groups == [3, 2] * 3
+    # Batch callbacks see the group's last step, with the logs one-step-at-a-time training had there.
+    assert [batch for batch, _ in recorder.ends] == [2, 5] * 3
+    by_step = [logs for _, logs in eager_recorder.ends]
+    for (batch, logs), expected in zip(recorder.ends, [by_step[e * 5 + i] for e in range(3) for i in (2, 4)]):
+        for key in expected:
+            np.testing.assert_allclose(logs[key], expected[key], rtol=1e-4, atol=1e-6, err_msg=f"{batch} {key}")
+    # Epoch 1 compiles the single step (its first group warms up one batch at a time; the last,
+    # partial batch uses it too) and the test step, epoch 2 the 3-step group; then nothing.
+    assert graphs[1] == graphs[0] + 1 == graphs[2]
+    assert grouped._step_compiler.failed is None
+
+
+def test_steps_per_execution_groups_with_sample_weights_or_mixed_shapes_fall_back_to_single_steps():
+    x, y, weights = _data(40)
+    eager = _mlp()
+    eager.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    eager.fit(x, y, sample_weight=weights, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    grouped = _compiled(_mlp(), optimizer="adam", metrics=None, steps_per_execution=4)
+    grouped.fit(x, y, sample_weight=weights, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    _assert_weights_close(eager, grouped)
+    assert grouped._step_compiler.failed is None
+    batches = [(torch.ones(4, 5), torch.zeros(4, dtype=torch.long), None),
+               (torch.ones(3, 5), torch.zeros(3, dtype=torch.long), None)]
+    from ember.trainer.compiled_steps import _uniform
+
+    assert not _uniform(batches)  # another batch size
+    assert _uniform([batches[0], batches[0]])
+    assert not _uniform([batches[0], (torch.ones(4, 5), torch.zeros(4, dtype=torch.long), torch.ones(4))])
+    assert not _uniform([batches[0], (torch.ones(4, 5).double(), torch.zeros(4, dtype=torch.long), None)])

@@ -67,11 +67,14 @@ def _shape_of(value):
 
 def _signature_info(cls):
     """Which optional arguments ``cls.call`` and ``cls.build`` accept (cached per class)."""
-    info = cls.__dict__.get("_ember_signature_info")
-    if info is None:
+    # An attribute read, not cls.__dict__: Dynamo cannot read a class's __dict__ once a traced
+    # step has mutated any dict (the second step of a steps_per_execution group).
+    info = getattr(cls, "_ember_signature_info", None)
+    if info is None or info["owner"] is not cls:  # missing, or inherited from a base class
         call_params = inspect.signature(cls.call).parameters
         build_params = list(inspect.signature(cls.build).parameters)[1:]
         info = {
+            "owner": cls,
             "training": "training" in call_params,
             "call_params": [p for p in call_params if p != "self"],
             "build_params": build_params,

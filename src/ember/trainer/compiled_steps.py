@@ -9,7 +9,7 @@ predict step runs through ``torch.compile``:
   metric updates. The optimizer's learning rate and step count enter the graph
   as 0-d tensors, so a learning-rate schedule or Adam's bias correction never
   triggers a recompile. Optimizers without a traced update rule here (see
-  ``_TRACED_UPDATES``), and optimizers using gradient clipping, weight decay,
+  ``ember.trainer.traced_updates``), and optimizers using gradient clipping, weight decay,
   EMA, gradient accumulation, loss scaling or weight constraints, update
   eagerly right after the compiled forward/backward/metrics graph.
 * The default test step (forward, loss, loss tracker, metrics) and the predict
@@ -50,14 +50,13 @@ import types
 import warnings
 
 import torch
+from torch.utils._pytree import tree_flatten
 
 from ember.data.utils import unpack_x_y_sample_weight
 from ember.mixed_precision.autocast import float32_outputs
-from ember.optimizers.adam import Adam
-from ember.optimizers.rmsprop import RMSprop
-from ember.optimizers.sgd import SGD
 from ember.trainer import steps as _steps
 from ember.trainer.logs import Logs
+from ember.trainer.traced_updates import traced_update_for
 from ember.tree import map_structure
 
 __all__ = ["StepCompiler", "configure", "step_function"]
@@ -130,6 +129,29 @@ def _keep_guards(entries):
     ]
 
 
+def _uniform(batches):
+    """True when every batch has the first one's structure, shapes and dtypes (one graph serves them)."""
+    first = _signature(batches[0])
+    return first is not None and all(_signature(batch) == first for batch in batches[1:])
+
+
+def _signature(batch):
+    """A batch's structure, shapes and dtypes; None when it holds anything but tensors and None."""
+    if type(batch) is tuple and all(item is None or type(item) is torch.Tensor for item in batch):
+        leaves, structure = batch, len(batch)  # the loop's usual (x, y, sample_weight)
+    else:
+        leaves, structure = tree_flatten(batch)
+    signature = [structure]
+    for leaf in leaves:
+        if isinstance(leaf, torch.Tensor):
+            signature.append((leaf.shape, leaf.dtype))
+        elif leaf is None:
+            signature.append(None)
+        else:
+            return None
+    return signature
+
+
 def _overridden(model, kind):
     """The subclass's ``<kind>_step`` function, or None when it is ember's default."""
     from ember.models.model import Model
@@ -153,7 +175,7 @@ class StepCompiler:
         self.failed = None
         self._steps = {}
         self._warm = set()
-        self._lr_tensor = None
+        self._lr_tensors = []
         self._disabled_optimizer_update = False
 
     def step(self, kind):
@@ -209,6 +231,8 @@ class StepCompiler:
             finally:
                 dynamo_config.trace_autograd_ops = previous
 
+        if kind == "train" and custom is None and self._one_graph():
+            run.run_group = self._group_runner(run)
         return run
 
     def _one_graph(self):
@@ -249,7 +273,7 @@ class StepCompiler:
         def run_compiled(batch):
             x, y, sample_weight = unpack_x_y_sample_weight(batch)
             optimizer = model.optimizer
-            update = _traced_update_for(optimizer, model._trainable_params)
+            update = traced_update_for(optimizer, model._trainable_params)
             if update is not None:
                 calls = optimizer._current_iteration()
                 lr = self._learning_rate_tensor(optimizer, calls)
@@ -266,17 +290,61 @@ class StepCompiler:
 
         return run_compiled
 
-    def _learning_rate_tensor(self, optimizer, calls):
+    def _group_runner(self, run):
+        """``batches -> logs``: several train steps in one compiled call (``steps_per_execution``).
+
+        Used for groups of batches of one shape, once the train step is warm and
+        the optimizer's update traces; otherwise the batches go through ``run``
+        one at a time (as the last, partial batch of an epoch does).
+        """
+        model = self.model
+        compiled = None
+
+        def run_group(batches):
+            nonlocal compiled
+            optimizer = getattr(model, "optimizer", None)
+            update = None
+            if self.failed is None and "train" in self._warm and len(batches) > 1 and _uniform(batches):
+                update = traced_update_for(optimizer, model._trainable_params)
+            if update is None:
+                for batch in batches:
+                    logs = run(batch)
+                return logs
+            if compiled is None:
+                compiled = self._compile(_train_graphs_with_updates, fullgraph=True)
+            calls = optimizer._current_iteration()
+            rates = tuple(self._learning_rate_tensor(optimizer, calls + i, slot=i) for i in range(len(batches)))
+            xs, ys, weights = zip(*(unpack_x_y_sample_weight(_with_own_storage(batch)) for batch in batches))
+            dynamo_config = torch._dynamo.config
+            previous = dynamo_config.trace_autograd_ops
+            dynamo_config.trace_autograd_ops = True
+            try:
+                compiled(model, xs, ys, weights, rates, optimizer._iterations, update)
+            except Exception as error:  # noqa: BLE001 - any compiler failure falls back to eager
+                dynamo_config.trace_autograd_ops = previous
+                for batch in batches:
+                    logs = model.train_step(batch)  # a user error raises here again, without the warning
+                self._fall_back("train", error)
+                return logs
+            finally:
+                dynamo_config.trace_autograd_ops = previous
+            for _ in batches:
+                optimizer._advance_iteration()
+            return Logs(model.metrics)
+
+        return run_group
+
+    def _learning_rate_tensor(self, optimizer, calls, slot=0):
         """The learning rate as a 0-d tensor (the optimizer's own variable when it is constant)."""
         if optimizer._schedule is None:
             optimizer._current_learning_rate(calls)  # re-syncs an assigned value
             return optimizer._learning_rate_variable
         value = optimizer._current_learning_rate(calls)
-        if self._lr_tensor is None:
-            self._lr_tensor = torch.zeros((), dtype=torch.float32)
+        while len(self._lr_tensors) <= slot:  # one per step of a group: each step has its own rate
+            self._lr_tensors.append(torch.zeros((), dtype=torch.float32))
         with torch.no_grad():
-            self._lr_tensor.fill_(float(value))
-        return self._lr_tensor
+            self._lr_tensors[slot].fill_(float(value))
+        return self._lr_tensors[slot]
 
 
 # ---------------------------------------------------------------------- graphs
@@ -316,6 +384,12 @@ def _train_graph_with_update(model, x, y, sample_weight, learning_rate, iteratio
     model.compute_metrics(x, y, y_pred, sample_weight)
 
 
+def _train_graphs_with_updates(model, xs, ys, sample_weights, learning_rates, iterations, update):
+    """Several whole train steps, one after the other, in one graph (unrolled by Dynamo)."""
+    for index, (x, y, sample_weight, learning_rate) in enumerate(zip(xs, ys, sample_weights, learning_rates)):
+        _train_graph_with_update(model, x, y, sample_weight, learning_rate, iterations + index, update)
+
+
 def _test_graph(model, x, y, sample_weight):
     y_pred, _ = _loss_and_tracker(model, x, y, sample_weight, training=False)
     model.compute_metrics(x, y, y_pred, sample_weight)
@@ -323,82 +397,3 @@ def _test_graph(model, x, y, sample_weight):
 
 def _predict_graph(model, x):
     return model(x, training=False)
-
-
-# ---------------------------------------------------------------------- optimizer updates
-# The update rules of ember's optimizers, spelled with the learning rate and the
-# step as 0-d tensors so that they trace into a graph without specializing on
-# them. Each matches its optimizer's eager rule (Keras's) up to float rounding.
-
-
-def _sgd_update(optimizer, grads, params, lr, step):
-    scaled = torch._foreach_mul(grads, lr)
-    if not optimizer.momentum:
-        torch._foreach_sub_(params, scaled)
-        return
-    momentums = optimizer._momentums
-    torch._foreach_mul_(momentums, optimizer.momentum)
-    torch._foreach_sub_(momentums, scaled)
-    if optimizer.nesterov:
-        torch._foreach_add_(params, torch._foreach_mul(momentums, optimizer.momentum))
-        torch._foreach_sub_(params, scaled)
-    else:
-        torch._foreach_add_(params, momentums)
-
-
-def _rmsprop_update(optimizer, grads, params, lr, step):
-    rho = optimizer.rho
-    velocities = optimizer._velocities
-    torch._foreach_mul_(velocities, rho)
-    torch._foreach_addcmul_(velocities, grads, grads, value=1 - rho)
-    denominators = torch._foreach_add(velocities, optimizer.epsilon)
-    if optimizer.centered:
-        averages = optimizer._average_gradients
-        torch._foreach_lerp_(averages, grads, 1 - rho)
-        torch._foreach_addcmul_(denominators, averages, averages, value=-1)
-    increments = torch._foreach_div(grads, torch._foreach_sqrt(denominators))
-    torch._foreach_mul_(increments, lr)
-    if optimizer.momentum > 0:
-        momentums = optimizer._momentums
-        torch._foreach_mul_(momentums, optimizer.momentum)
-        torch._foreach_add_(momentums, increments)
-        torch._foreach_sub_(params, momentums)
-    else:
-        torch._foreach_sub_(params, increments)
-
-
-def _adam_update(optimizer, grads, params, lr, step):
-    beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
-    alpha = lr * torch.sqrt(1 - torch.pow(beta_2, step)) / (1 - torch.pow(beta_1, step))
-    momentums, velocities = optimizer._momentums, optimizer._velocities
-    torch._foreach_lerp_(momentums, grads, 1 - beta_1)
-    torch._foreach_mul_(velocities, beta_2)
-    torch._foreach_addcmul_(velocities, grads, grads, value=1 - beta_2)
-    if optimizer.amsgrad:
-        torch._foreach_maximum_(optimizer._velocity_hats, velocities)
-        denominators = torch._foreach_sqrt(optimizer._velocity_hats)
-    else:
-        denominators = torch._foreach_sqrt(velocities)
-    torch._foreach_add_(denominators, optimizer.epsilon)
-    steps = torch._foreach_div(momentums, denominators)
-    torch._foreach_mul_(steps, alpha)
-    torch._foreach_sub_(params, steps)
-
-
-_TRACED_UPDATES = {SGD: _sgd_update, RMSprop: _rmsprop_update, Adam: _adam_update}
-
-
-def _traced_update_for(optimizer, params):
-    """The traced update rule for ``optimizer`` training ``params``, or None when it must update eagerly."""
-    update = _TRACED_UPDATES.get(type(optimizer))
-    if update is None or not optimizer.built:
-        return None
-    built = optimizer._trainable_variables
-    if len(built) != len(params) or any(a is not b for a, b in zip(built, params)):
-        return None  # the slots are matched to the variables by position
-    if (optimizer.weight_decay or optimizer.clipnorm or optimizer.clipvalue or optimizer.global_clipnorm
-            or optimizer.use_ema or optimizer._accumulation_steps or optimizer.loss_scale_factor is not None):
-        return None
-    if any(getattr(v, "constraint", None) is not None for v in optimizer._trainable_variables):
-        return None
-    return update

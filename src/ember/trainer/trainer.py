@@ -21,6 +21,7 @@ before the first resumed batch.
 """
 
 import dataclasses
+import itertools
 import sys
 import warnings
 
@@ -162,6 +163,9 @@ def _run_steps(model, batches, step_fn, callbacks, hook, step=0):
     begin = getattr(callbacks, f"on_{hook}_batch_begin")
     end = getattr(callbacks, f"on_{hook}_batch_end")
     per_call = getattr(getattr(model, "_compile_config", None), "steps_per_execution", 1)
+    run_group = getattr(step_fn, "run_group", None) if per_call > 1 else None
+    if run_group is not None:  # a compiled train step running a whole group per call
+        return _run_groups(model, batches, run_group, (listen, begin, end), per_call, hook, step)
     logs, group_start = None, None
     for batch in batches:
         if group_start is None:
@@ -178,6 +182,22 @@ def _run_steps(model, batches, step_fn, callbacks, hook, step=0):
                 break
     if group_start is not None and listen:
         end(group_start + per_call - 1, logs if isinstance(logs, Logs) else Logs(logs))
+    return logs, step
+
+
+def _run_groups(model, batches, run_group, hooks, per_call, hook, step):
+    """``_run_steps`` for a step function that takes ``per_call`` batches at a time."""
+    listen, begin, end = hooks
+    batches, logs = iter(batches), None
+    while group := list(itertools.islice(batches, per_call)):
+        if listen:
+            begin(step)
+        logs = run_group(group)
+        if listen:
+            end(step + per_call - 1, logs if isinstance(logs, Logs) else Logs(logs))
+        step += len(group)
+        if hook == "train" and model.stop_training:
+            break
     return logs, step
 
 
