@@ -26,6 +26,17 @@ the autograd engine between the graphs, and the update is a graph of its own).
 Traced, a recurrence would unroll into per-timestep operations, forward and
 backward, and take minutes to compile.
 
+With ``steps_per_execution=N`` the loop hands the default train step N batches
+at a time (``run.run_group``); batches of one structure, shape and dtype run as
+one compiled call of N unrolled steps, each with its own learning rate and step
+count; other groups run one step at a time.
+
+Guards: the compiled steps keep Dynamo's guards on tensors (inputs, weights,
+buffers: dtype, device, shape) and drop those on layer attributes, so a step is
+traced once, as Keras's compiled steps are: configuration read while tracing
+(``trainable``, a dropout rate, an activation) takes effect after ``compile()``
+again, which builds a new ``StepCompiler``.
+
 Shapes: the batch dimension of every input is marked dynamic
 (``torch._dynamo.maybe_mark_dynamic``), so one graph serves every batch size,
 the partial last batch of an epoch included; another shape or structure
