@@ -32,6 +32,9 @@ def onednn_calls(monkeypatch):
     return calls
 
 
+ALL_ONEDNN = (True, True, True)  # forward, input gradient, kernel gradient
+
+
 class _AlwaysTrue(dict):
     def get(self, key, default=None):
         return True
@@ -107,11 +110,12 @@ def test_other_dtypes_ranks_and_autocast_keep_pytorch_matmul(onednn_calls, case)
     torch.testing.assert_close(result, expected)
 
 
-def test_onednn_autograd_function_gradients_match_autograd_including_double_backward():
+@pytest.mark.parametrize("onednn", [ALL_ONEDNN, (False, True, False), (True, False, True)])
+def test_onednn_autograd_function_gradients_match_autograd_including_double_backward(onednn):
     inputs, kernel, bias = _tensors()
     leaves = [t.clone().requires_grad_(True) for t in (inputs, kernel, bias)]
     reference = [t.clone().requires_grad_(True) for t in (inputs, kernel, bias)]
-    out = dm._OneDNNDense.apply(*leaves)
+    out = dm._OneDNNDense.apply(*leaves, onednn)
     expected = torch.addmm(reference[2], reference[0], reference[1])
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
     upstream = torch.randn_like(out)
@@ -120,7 +124,7 @@ def test_onednn_autograd_function_gradients_match_autograd_including_double_back
     for grad, expected_grad in zip(grads, expected_grads):
         torch.testing.assert_close(grad, expected_grad, rtol=1e-5, atol=1e-5)
     # A gradient penalty differentiates the backward itself (create_graph=True).
-    penalty = torch.autograd.grad(dm._OneDNNDense.apply(*leaves).square().sum(), leaves[0], create_graph=True)[0]
+    penalty = torch.autograd.grad(dm._OneDNNDense.apply(*leaves, onednn).square().sum(), leaves[0], create_graph=True)[0]
     expected_penalty = torch.autograd.grad(
         torch.addmm(reference[2], reference[0], reference[1]).square().sum(), reference[0], create_graph=True
     )[0]
@@ -166,8 +170,8 @@ def test_compiled_forward_and_backward_use_the_onednn_operator_for_every_batch_s
         for grad, expected_grad in zip(grads, expected):
             torch.testing.assert_close(grad, expected_grad, rtol=1e-5, atol=1e-5)
     assert backend.graphs == 1  # one graph for every batch size
-    # The forward product and the input gradient's product.
-    assert sum("ember.onednn_linear" in target for target in backend.targets) >= 2
+    # The forward product, the input gradient's and the kernel gradient's.
+    assert sum("ember.onednn_linear" in target for target in backend.targets) >= 3
 
 
 def test_jit_compiled_fit_with_inductor_matches_eager_on_the_onednn_path(onednn_calls):

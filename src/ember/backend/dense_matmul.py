@@ -104,33 +104,46 @@ def onednn_choice(rows, in_features, out_features, with_bias=True):
 
 
 class _OneDNNDense(torch.autograd.Function):
-    """``inputs @ kernel + bias`` with oneDNN forward and backward (traced by ``torch.compile``)."""
+    """``inputs @ kernel + bias`` whose three products each run where they were measured faster.
+
+    ``onednn`` holds three booleans: the forward product, the input gradient's
+    ``grad @ kernel.T`` and the kernel gradient's ``inputs.T @ grad``. Traced by
+    ``torch.compile``; the oneDNN products are calls of ``ember::onednn_linear``.
+    """
 
     @staticmethod
-    def forward(inputs, kernel, bias):
-        return torch.ops.ember.onednn_linear(inputs, kernel.T, bias)
+    def forward(inputs, kernel, bias, onednn):
+        if onednn[0]:
+            return torch.ops.ember.onednn_linear(inputs, kernel.T, bias)
+        return inputs @ kernel if bias is None else torch.addmm(bias, inputs, kernel)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, kernel, bias = inputs
+        x, kernel, bias, onednn = inputs
         ctx.save_for_backward(x, kernel)
         ctx.with_bias = bias is not None
+        ctx.onednn = onednn
 
     @staticmethod
     def backward(ctx, grad):
         x, kernel = ctx.saved_tensors
+        # create_graph=True (a gradient penalty) needs a differentiable backward: PyTorch's products.
+        plain = torch.is_grad_enabled()
         grad_inputs = grad_kernel = None
         if ctx.needs_input_grad[0]:
-            if torch.is_grad_enabled():  # create_graph=True: a differentiable backward
-                grad_inputs = grad @ kernel.T
-            else:
+            if ctx.onednn[1] and not plain:
                 grad_inputs = torch.ops.ember.onednn_linear(grad, kernel, None)
+            else:
+                grad_inputs = grad @ kernel.T
         if ctx.needs_input_grad[1]:
-            # PyTorch's matmul: oneDNN computes x.T @ grad fastest as (grad.T @ x).T, a transposed
-            # gradient that then slows the optimizer's update more than the product gained.
-            grad_kernel = x.T @ grad
+            if ctx.onednn[2] and not plain:
+                # oneDNN is fast with the long (in) axis as rows of a contiguous operand; the transposed
+                # copy of the inputs is a small generated kernel.
+                grad_kernel = torch.ops.ember.onednn_linear(x.T.contiguous(), grad.T, None)
+            else:
+                grad_kernel = x.T @ grad
         grad_bias = grad.sum(0) if ctx.with_bias and ctx.needs_input_grad[2] else None
-        return grad_inputs, grad_kernel, grad_bias
+        return grad_inputs, grad_kernel, grad_bias, None
 
 
 def _float32_cpu(inputs, kernel):
@@ -159,10 +172,15 @@ def dense_matmul(inputs, kernel, bias=None):
     """
     if _AVAILABLE and inputs.ndim == 2:
         if torch.compiler.is_compiling():
-            if _float32_cpu(inputs, kernel) and onednn_choice(
-                _COMPILED_ROWS, kernel.shape[0], kernel.shape[1], bias is not None
-            ):
-                return _OneDNNDense.apply(inputs, kernel, bias)
+            if _float32_cpu(inputs, kernel):
+                units_in, units_out = kernel.shape
+                onednn = (
+                    onednn_choice(_COMPILED_ROWS, units_in, units_out, bias is not None),  # forward
+                    onednn_choice(_COMPILED_ROWS, units_out, units_in, False),  # input gradient
+                    onednn_choice(units_in, _COMPILED_ROWS, units_out, False),  # kernel gradient
+                )
+                if any(onednn):
+                    return _OneDNNDense.apply(inputs, kernel, bias, onednn)
         elif (
             not torch.is_grad_enabled()
             and _float32_cpu(inputs, kernel)
