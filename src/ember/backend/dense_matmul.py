@@ -15,9 +15,12 @@ faster on the machine it runs on (a few milliseconds, the first time a shape is
 seen) and uses oneDNN only where it wins. It does so where the call cannot cost
 more than it saves:
 
-* under ``torch.compile`` (``jit_compile=True``), forward and backward, through
-  an opaque custom operator (``ember::onednn_linear``) and an autograd function
-  whose backward uses the same choice for both gradients;
+* under ``torch.compile`` (``jit_compile=True``), through an operator of its
+  own (``ember::onednn_linear``, which inductor calls as it is) inside an
+  autograd function: the forward product, the input gradient ``grad @ kernel.T``
+  and the kernel gradient ``inputs.T @ grad`` are each measured and placed on
+  their own (the kernel gradient as a product of a transposed copy of the
+  inputs, the layout oneDNN is fast with);
 * in eager code only when no gradient is recorded (``predict``, ``evaluate``,
   ``torch.no_grad``): an eager autograd function costs more Python time per call
   than oneDNN saves on a dense layer of the guide's size.
