@@ -198,3 +198,24 @@ def test_jit_compiled_fit_with_inductor_matches_eager_on_the_onednn_path(onednn_
         torch.testing.assert_close(torch.from_numpy(b), torch.from_numpy(a), rtol=1e-4, atol=1e-5)
     # Eager validation (no gradient) took oneDNN too.
     assert onednn_calls
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")  # the input checks trace as constants
+def test_exported_and_traced_programs_hold_portable_operators(onednn_calls, tmp_path):
+    torch.manual_seed(0)
+    inputs = ember.Input(shape=(12,))
+    model = ember.Model(inputs, layers.Dense(5)(layers.Dense(8, activation="relu")(inputs)))
+    x = torch.randn(4, 12)
+    with torch.no_grad():
+        expected = model(x)
+    assert onednn_calls  # eager inference does use oneDNN here
+    path = tmp_path / "model.pt2"
+    model.export(str(path), format="torch", verbose=False)
+    program = torch.export.load(str(path))
+    targets = [str(node.target) for node in program.graph.nodes if node.op == "call_function"]
+    assert not [t for t in targets if "mkldnn" in t or "ember" in t], targets
+    torch.testing.assert_close(program.module()(x), expected, rtol=1e-5, atol=1e-5)
+    model.export(str(tmp_path / "model.ts"), format="torchscript", verbose=False)
+    scripted = torch.jit.load(str(tmp_path / "model.ts"))
+    assert "mkldnn" not in str(scripted.inlined_graph)
+    torch.testing.assert_close(scripted(x), expected, rtol=1e-5, atol=1e-5)

@@ -26,8 +26,10 @@ more than it saves:
   than oneDNN saves on a dense layer of the guide's size.
 
 Everything else (training steps run eagerly, CUDA and other devices, float16 and
-bfloat16, autocast, ``torch.func`` transforms, inputs of rank other than 2, a
-PyTorch built without oneDNN) takes PyTorch's own ``addmm`` / ``F.linear``.
+bfloat16, autocast, ``torch.func`` transforms, tensor subclasses such as
+sharded DTensor weights, ``torch.export`` / ``torch.jit.trace`` (an exported
+program must hold portable operators), inputs of rank other than 2, a PyTorch
+built without oneDNN) takes PyTorch's own ``addmm`` / ``F.linear``.
 Both libraries compute the same float32 products up to rounding order.
 """
 
@@ -35,6 +37,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+from ember.backend.variable import Variable
 
 __all__ = ["dense_matmul", "onednn_choice"]
 
@@ -47,6 +51,8 @@ _MIN_MACS = 1 << 18
 _COMPILED_ROWS = 64
 
 _choices = {}  # (rows, in, out, with bias, threads) -> True when oneDNN is faster
+
+_PLAIN_WEIGHTS = (torch.Tensor, torch.nn.Parameter, Variable)
 
 _AVAILABLE = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 
@@ -150,11 +156,17 @@ class _OneDNNDense(torch.autograd.Function):
 
 
 def _float32_cpu(inputs, kernel):
+    """Plain float32 CPU tensors (not DTensors or other subclasses), outside autocast and export."""
     return (
-        inputs.device.type == "cpu"
+        type(inputs) is torch.Tensor
+        and type(kernel) in _PLAIN_WEIGHTS
+        and inputs.device.type == "cpu"
         and inputs.dtype == torch.float32
         and kernel.dtype == torch.float32
         and not torch.is_autocast_enabled("cpu")
+        # An exported or traced program must hold portable operators, not ember's or oneDNN's.
+        and not torch.compiler.is_exporting()
+        and not torch.jit.is_tracing()
     )
 
 
