@@ -219,3 +219,12 @@ def test_exported_and_traced_programs_hold_portable_operators(onednn_calls, tmp_
     scripted = torch.jit.load(str(tmp_path / "model.ts"))
     assert "mkldnn" not in str(scripted.inlined_graph)
     torch.testing.assert_close(scripted(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_measuring_a_shape_leaves_the_global_random_stream_alone(monkeypatch):
+    monkeypatch.setattr(dm, "_choices", {})
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    dm.onednn_choice(64, 784, 64)
+    torch.testing.assert_close(torch.rand(3), expected, rtol=0, atol=0)

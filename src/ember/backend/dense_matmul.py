@@ -99,9 +99,11 @@ def onednn_choice(rows, in_features, out_features, with_bias=True):
     choice = _choices.get(key)
     if choice is None:
         with torch.no_grad():
-            inputs = torch.rand(rows, in_features)
-            kernel = torch.rand(in_features, out_features)
-            bias = torch.rand(out_features) if with_bias else None
+            # Constant operands: drawing random ones would advance the global generator, and a resumed
+            # or seeded run must not depend on when a shape was first measured.
+            inputs = torch.full((rows, in_features), 0.5)
+            kernel = torch.full((in_features, out_features), 0.25)
+            bias = torch.full((out_features,), 0.125) if with_bias else None
             if with_bias:
                 blas = lambda: torch.addmm(bias, inputs, kernel)  # noqa: E731
             else:
