@@ -92,8 +92,8 @@ def test_eager_training_keeps_pytorch_matmul_and_its_gradients(onednn_calls):
     torch.testing.assert_close(kernel.grad, reference.grad)
 
 
-@pytest.mark.parametrize("case", ["float64", "rank3", "autocast"])
-def test_other_dtypes_ranks_and_autocast_keep_pytorch_matmul(onednn_calls, case):
+@pytest.mark.parametrize("case", ["float64", "rank3", "autocast", "deterministic"])
+def test_other_dtypes_ranks_autocast_and_determinism_keep_pytorch_matmul(onednn_calls, case):
     inputs, kernel, bias = _tensors()
     with torch.no_grad():
         if case == "float64":
@@ -102,10 +102,18 @@ def test_other_dtypes_ranks_and_autocast_keep_pytorch_matmul(onednn_calls, case)
         elif case == "rank3":
             result = dm.dense_matmul(inputs.reshape(4, 4, 12), kernel, bias)
             expected = (inputs @ kernel + bias).reshape(4, 4, 5)
-        else:
+        elif case == "autocast":
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 result = dm.dense_matmul(inputs, kernel, bias)
             expected = torch.addmm(bias.bfloat16(), inputs.bfloat16(), kernel.bfloat16())
+        else:
+            previous = torch.are_deterministic_algorithms_enabled()
+            torch.use_deterministic_algorithms(True)
+            try:
+                result = dm.dense_matmul(inputs, kernel, bias)
+            finally:
+                torch.use_deterministic_algorithms(previous)
+            expected = torch.addmm(bias, inputs, kernel)
     assert onednn_calls == []
     torch.testing.assert_close(result, expected)
 

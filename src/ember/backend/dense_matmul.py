@@ -29,7 +29,9 @@ Everything else (training steps run eagerly, CUDA and other devices, float16 and
 bfloat16, autocast, ``torch.func`` transforms, tensor subclasses such as
 sharded DTensor weights, ``torch.export`` / ``torch.jit.trace`` (an exported
 program must hold portable operators), inputs of rank other than 2, a PyTorch
-built without oneDNN) takes PyTorch's own ``addmm`` / ``F.linear``.
+built without oneDNN, ``torch.use_deterministic_algorithms(True)``: the choice
+is a timing, which can differ from one run to the next) takes PyTorch's own
+``addmm`` / ``F.linear``.
 Both libraries compute the same float32 products up to rounding order.
 """
 
@@ -166,6 +168,8 @@ def _float32_cpu(inputs, kernel):
         and inputs.dtype == torch.float32
         and kernel.dtype == torch.float32
         and not torch.is_autocast_enabled("cpu")
+        # The choice is a timing, which may differ between runs; so do the libraries' roundings.
+        and not torch.are_deterministic_algorithms_enabled()
         # An exported or traced program must hold portable operators, not ember's or oneDNN's.
         and not torch.compiler.is_exporting()
         and not torch.jit.is_tracing()
