@@ -34,6 +34,11 @@ def flatten_outputs(structure, output_names, what):
     return [structure]
 
 
+def _leaf_count(value):
+    """How many tensors ``value`` holds (a single tensor without walking a structure)."""
+    return 1 if isinstance(value, torch.Tensor) else len(flatten(value))
+
+
 def _output_names(model, y_pred):
     names = model.output_names
     if names and len(names) == len(flatten(y_pred)):
@@ -99,7 +104,7 @@ class CompiledLoss:
         self.built = True
 
     def __call__(self, model, y_true, y_pred, sample_weight):
-        if not self.built or len(self.output_names) != len(flatten(y_pred)):
+        if not self.built or len(self.output_names) != _leaf_count(y_pred):
             self.build(_output_names(model, y_pred))
         if not self.entries:
             return None
@@ -238,7 +243,7 @@ class CompiledMetrics:
         self.built = True
 
     def update_state(self, model, y_true, y_pred, sample_weight, compiled_loss):
-        if not self.built or len(self.output_names) != len(flatten(y_pred)):
+        if not self.built or len(self.output_names) != _leaf_count(y_pred):
             self.build(_output_names(model, y_pred), compiled_loss)
         if not self.entries or y_true is None:
             return
