@@ -382,3 +382,15 @@ def test_steps_per_execution_groups_with_sample_weights_or_mixed_shapes_fall_bac
     assert _uniform([batches[0], batches[0]])
     assert not _uniform([batches[0], (torch.ones(4, 5), torch.zeros(4, dtype=torch.long), torch.ones(4))])
     assert not _uniform([batches[0], (torch.ones(4, 5).double(), torch.zeros(4, dtype=torch.long), None)])
+
+
+def test_steps_per_execution_groups_read_stop_training_after_each_group():
+    class StopAtSecondEnd(ember.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch >= 5:
+                self.model.stop_training = True
+
+    x, y, _ = _data(160)
+    model = _compiled(_mlp(), optimizer="sgd", steps_per_execution=3)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[StopAtSecondEnd()])
+    assert int(model.optimizer.iterations) == 6  # two groups of three, then stopped
