@@ -128,6 +128,27 @@ def _own_storage(value):
     return value
 
 
+class _AutogradTracing:
+    """Sets Dynamo's ``trace_autograd_ops`` for one call and restores it after.
+
+    Dynamo reads it only while tracing; setting it per call is cheaper than
+    ``config.patch``, and keeps other ``torch.compile`` users of the process unaffected.
+    """
+
+    __slots__ = ("enabled", "previous")
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        config = torch._dynamo.config
+        self.previous = config.trace_autograd_ops
+        config.trace_autograd_ops = self.enabled
+
+    def __exit__(self, *exc_info):
+        torch._dynamo.config.trace_autograd_ops = self.previous
+
+
 def _keep_guards(entries):
     """Dynamo's guards minus those on layer attributes (the model's configuration); see the module docstring.
 
@@ -228,19 +249,13 @@ class StepCompiler:
                 result = eager(batch)
                 self._warm.add(kind)
                 return result
-            dynamo_config = torch._dynamo.config
-            previous = dynamo_config.trace_autograd_ops
-            # Read only while Dynamo traces; set per call (cheaper than config.patch), restored after.
-            dynamo_config.trace_autograd_ops = custom is None
             try:
-                return run_compiled(_with_own_storage(batch))
+                with _AutogradTracing(custom is None):
+                    return run_compiled(_with_own_storage(batch))
             except Exception as error:  # noqa: BLE001 - any compiler failure falls back to eager
-                dynamo_config.trace_autograd_ops = previous
                 result = eager(batch)  # a user error raises here again, without the warning
                 self._fall_back(kind, error)
                 return result
-            finally:
-                dynamo_config.trace_autograd_ops = previous
 
         if kind == "train" and custom is None and self._one_graph():
             run.run_group = self._group_runner(run)
@@ -326,19 +341,14 @@ class StepCompiler:
             calls = optimizer._current_iteration()
             rates = tuple(self._learning_rate_tensor(optimizer, calls + i, slot=i) for i in range(len(batches)))
             xs, ys, weights = zip(*(unpack_x_y_sample_weight(_with_own_storage(batch)) for batch in batches))
-            dynamo_config = torch._dynamo.config
-            previous = dynamo_config.trace_autograd_ops
-            dynamo_config.trace_autograd_ops = True
             try:
-                compiled(model, xs, ys, weights, rates, optimizer._iterations, update)
+                with _AutogradTracing(True):
+                    compiled(model, xs, ys, weights, rates, optimizer._iterations, update)
             except Exception as error:  # noqa: BLE001 - any compiler failure falls back to eager
-                dynamo_config.trace_autograd_ops = previous
                 for batch in batches:
                     logs = model.train_step(batch)  # a user error raises here again, without the warning
                 self._fall_back("train", error)
                 return logs
-            finally:
-                dynamo_config.trace_autograd_ops = previous
             for _ in batches:
                 optimizer._advance_iteration()
             return Logs(model.metrics)
