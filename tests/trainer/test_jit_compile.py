@@ -359,9 +359,10 @@ def test_steps_per_execution_runs_each_group_in_one_compiled_call_with_one_step_
     for (batch, logs), expected in zip(recorder.ends, [by_step[e * 5 + i] for e in range(3) for i in (2, 4)]):
         for key in expected:
             np.testing.assert_allclose(logs[key], expected[key], rtol=1e-4, atol=1e-6, err_msg=f"{batch} {key}")
-    # Epoch 1 compiles the single step (its first group warms up one batch at a time; the last,
-    # partial batch uses it too) and the test step, epoch 2 the 3-step group; then nothing.
-    assert graphs[1] == graphs[0] + 1 == graphs[2]
+    # Epoch 1 compiles the single train and test steps (the first group of each warms up one batch
+    # at a time; the last, partial batches use them too), epoch 2 the 3-step train and test groups;
+    # then nothing.
+    assert graphs[1] == graphs[0] + 2 == graphs[2]
     assert grouped._step_compiler.failed is None
 
 
@@ -394,3 +395,20 @@ def test_steps_per_execution_groups_read_stop_training_after_each_group():
     model = _compiled(_mlp(), optimizer="sgd", steps_per_execution=3)
     model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[StopAtSecondEnd()])
     assert int(model.optimizer.iterations) == 6  # two groups of three, then stopped
+
+
+def test_steps_per_execution_evaluate_runs_groups_of_test_steps_with_one_step_at_a_time_results():
+    x, y, weights = _data(72)
+    eager = _mlp()
+    eager.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+    expected = eager.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    backend = CountingBackend()
+    grouped = _compiled(_mlp(), backend=backend, optimizer="adam", steps_per_execution=4)
+    first = grouped.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)  # warms up, compiles
+    graphs = backend.graphs
+    second = grouped.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)  # 9 batches: 4 + 4 + 1
+    for result in (first, second):
+        for key in expected:
+            np.testing.assert_allclose(result[key], expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    assert backend.graphs == graphs
+    assert graphs == 2  # the single test step and the 4-step group

@@ -26,10 +26,10 @@ the autograd engine between the graphs, and the update is a graph of its own).
 Traced, a recurrence would unroll into per-timestep operations, forward and
 backward, and take minutes to compile.
 
-With ``steps_per_execution=N`` the loop hands the default train step N batches
-at a time (``run.run_group``); batches of one structure, shape and dtype run as
-one compiled call of N unrolled steps, each with its own learning rate and step
-count; other groups run one step at a time.
+With ``steps_per_execution=N`` the loop hands the default train and test steps
+N batches at a time (``run.run_group``); batches of one structure, shape and
+dtype run as one compiled call of N unrolled steps (train steps each with their
+own learning rate and step count); other groups run one step at a time.
 
 Guards: the compiled steps keep Dynamo's guards on tensors (inputs, weights,
 buffers: dtype, device, shape) and drop those on layer attributes, so a step is
@@ -257,8 +257,8 @@ class StepCompiler:
                 self._fall_back(kind, error)
                 return result
 
-        if kind == "train" and custom is None and self._one_graph():
-            run.run_group = self._group_runner(run)
+        if kind in ("train", "test") and custom is None and self._one_graph():
+            run.run_group = self._group_runner(kind, run)
         return run
 
     def _one_graph(self):
@@ -316,44 +316,64 @@ class StepCompiler:
 
         return run_compiled
 
-    def _group_runner(self, run):
-        """``batches -> logs``: several train steps in one compiled call (``steps_per_execution``).
+    def _group_runner(self, kind, run):
+        """``batches -> logs``: several train or test steps in one compiled call (``steps_per_execution``).
 
-        Used for groups of batches of one shape, once the train step is warm and
-        the optimizer's update traces; otherwise the batches go through ``run``
-        one at a time (as the last, partial batch of an epoch does).
+        Used for groups of batches of one shape, once the step is warm (and, to
+        train, when the optimizer's update traces); otherwise the batches go
+        through ``run`` one at a time (as the last, partial batch of an epoch does).
         """
         model = self.model
-        compiled = None
+        graphs = {}
 
         def run_group(batches):
-            nonlocal compiled
-            optimizer = getattr(model, "optimizer", None)
-            update = None
-            if self.failed is None and "train" in self._warm and len(batches) > 1 and _uniform(batches):
-                update = traced_update_for(optimizer, model._trainable_params)
-            if update is None:
+            call = None
+            if self.failed is None and kind in self._warm and len(batches) > 1 and _uniform(batches):
+                call = self._train_group_call(graphs) if kind == "train" else self._test_group_call(graphs)
+            if call is None:
                 for batch in batches:
                     logs = run(batch)
                 return logs
-            if compiled is None:
-                compiled = self._compile(_train_graphs_with_updates, fullgraph=True)
-            calls = optimizer._current_iteration()
-            rates = tuple(self._learning_rate_tensor(optimizer, calls + i, slot=i) for i in range(len(batches)))
             xs, ys, weights = zip(*(unpack_x_y_sample_weight(_with_own_storage(batch)) for batch in batches))
             try:
-                with _AutogradTracing(True):
-                    compiled(model, xs, ys, weights, rates, optimizer._iterations, update)
+                with _AutogradTracing(kind == "train"):
+                    call(xs, ys, weights)
             except Exception as error:  # noqa: BLE001 - any compiler failure falls back to eager
+                eager = getattr(model, f"{kind}_step")
                 for batch in batches:
-                    logs = model.train_step(batch)  # a user error raises here again, without the warning
-                self._fall_back("train", error)
+                    logs = eager(batch)  # a user error raises here again, without the warning
+                self._fall_back(kind, error)
                 return logs
-            for _ in batches:
-                optimizer._advance_iteration()
             return Logs(model.metrics)
 
         return run_group
+
+    def _train_group_call(self, graphs):
+        """``(xs, ys, weights) -> None`` running the group's train steps, or None when the update is eager."""
+        model = self.model
+        optimizer = getattr(model, "optimizer", None)
+        update = traced_update_for(optimizer, model._trainable_params)
+        if update is None:
+            return None
+        if "train" not in graphs:
+            graphs["train"] = self._compile(_train_graphs_with_updates, fullgraph=True)
+        compiled = graphs["train"]
+
+        def call(xs, ys, weights):
+            calls = optimizer._current_iteration()
+            rates = tuple(self._learning_rate_tensor(optimizer, calls + i, slot=i) for i in range(len(xs)))
+            compiled(model, xs, ys, weights, rates, optimizer._iterations, update)
+            for _ in xs:
+                optimizer._advance_iteration()
+
+        return call
+
+    def _test_group_call(self, graphs):
+        """``(xs, ys, weights) -> None`` running the group's test steps."""
+        if "test" not in graphs:
+            graphs["test"] = self._compile(_test_graphs, fullgraph=True)
+        compiled = graphs["test"]
+        return lambda xs, ys, weights: compiled(self.model, xs, ys, weights)
 
     def _learning_rate_tensor(self, optimizer, calls, slot=0):
         """The learning rate as a 0-d tensor (the optimizer's own variable when it is constant)."""
@@ -414,6 +434,12 @@ def _train_graphs_with_updates(model, xs, ys, sample_weights, learning_rates, it
 def _test_graph(model, x, y, sample_weight):
     y_pred, _ = _loss_and_tracker(model, x, y, sample_weight, training=False)
     model.compute_metrics(x, y, y_pred, sample_weight)
+
+
+def _test_graphs(model, xs, ys, sample_weights):
+    """Several test steps, one after the other, in one graph (unrolled by Dynamo)."""
+    for x, y, sample_weight in zip(xs, ys, sample_weights):
+        _test_graph(model, x, y, sample_weight)
 
 
 def _predict_graph(model, x):
