@@ -412,3 +412,17 @@ def test_steps_per_execution_evaluate_runs_groups_of_test_steps_with_one_step_at
             np.testing.assert_allclose(result[key], expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
     assert backend.graphs == graphs
     assert graphs == 2  # the single test step and the 4-step group
+
+
+def test_steps_per_execution_predict_runs_groups_with_outputs_in_order():
+    x, _, _ = _data(72)
+    eager = _mlp()
+    expected = eager.predict(x, batch_size=8, verbose=0)
+    backend = CountingBackend()
+    grouped = _compiled(_mlp(), backend=backend, optimizer="adam", steps_per_execution=4)
+    first = grouped.predict(x, batch_size=8, verbose=0)  # warms up, compiles
+    graphs = backend.graphs
+    second = grouped.predict(x, batch_size=8, verbose=0)  # 9 batches: 4 + 4 + 1
+    np.testing.assert_allclose(first, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(second, expected, rtol=1e-5, atol=1e-6)
+    assert backend.graphs == graphs == 2  # the single predict step and the 4-step group

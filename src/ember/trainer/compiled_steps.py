@@ -26,10 +26,10 @@ the autograd engine between the graphs, and the update is a graph of its own).
 Traced, a recurrence would unroll into per-timestep operations, forward and
 backward, and take minutes to compile.
 
-With ``steps_per_execution=N`` the loop hands the default train and test steps
-N batches at a time (``run.run_group``); batches of one structure, shape and
-dtype run as one compiled call of N unrolled steps (train steps each with their
-own learning rate and step count); other groups run one step at a time.
+With ``steps_per_execution=N`` the loops hand the default train, test and
+predict steps N batches at a time (``run.run_group``); batches of one structure,
+shape and dtype run as one compiled call of N unrolled steps (train steps each
+with their own learning rate and step count); other groups run one step at a time.
 
 Guards: the compiled steps keep Dynamo's guards on tensors (inputs, weights,
 buffers: dtype, device, shape) and drop those on layer attributes, so a step is
@@ -257,7 +257,7 @@ class StepCompiler:
                 self._fall_back(kind, error)
                 return result
 
-        if kind in ("train", "test") and custom is None and self._one_graph():
+        if custom is None and self._one_graph():
             run.run_group = self._group_runner(kind, run)
         return run
 
@@ -317,34 +317,39 @@ class StepCompiler:
         return run_compiled
 
     def _group_runner(self, kind, run):
-        """``batches -> logs``: several train or test steps in one compiled call (``steps_per_execution``).
+        """Several steps in one compiled call (``steps_per_execution``).
 
-        Used for groups of batches of one shape, once the step is warm (and, to
-        train, when the optimizer's update traces); otherwise the batches go
-        through ``run`` one at a time (as the last, partial batch of an epoch does).
+        Returns ``batches -> logs`` for train and test steps, ``batches -> [outputs
+        per batch]`` for predict steps. Used for groups of batches of one shape,
+        once the step is warm (and, to train, when the optimizer's update traces);
+        otherwise the batches go through ``run`` one at a time (as the last,
+        partial batch of an epoch does).
         """
         model = self.model
         graphs = {}
+        group_call = {"train": self._train_group_call, "test": self._test_group_call,
+                      "predict": self._predict_group_call}[kind]
+
+        def one_at_a_time(step, batches):
+            results = [step(batch) for batch in batches]
+            return results if kind == "predict" else results[-1]
 
         def run_group(batches):
             call = None
             if self.failed is None and kind in self._warm and len(batches) > 1 and _uniform(batches):
-                call = self._train_group_call(graphs) if kind == "train" else self._test_group_call(graphs)
+                call = group_call(graphs)
             if call is None:
-                for batch in batches:
-                    logs = run(batch)
-                return logs
+                return one_at_a_time(run, batches)
             xs, ys, weights = zip(*(unpack_x_y_sample_weight(_with_own_storage(batch)) for batch in batches))
             try:
                 with _AutogradTracing(kind == "train"):
-                    call(xs, ys, weights)
+                    outputs = call(xs, ys, weights)
             except Exception as error:  # noqa: BLE001 - any compiler failure falls back to eager
-                eager = getattr(model, f"{kind}_step")
-                for batch in batches:
-                    logs = eager(batch)  # a user error raises here again, without the warning
+                # A user error raises here again, without the warning.
+                result = one_at_a_time(getattr(model, f"{kind}_step"), batches)
                 self._fall_back(kind, error)
-                return logs
-            return Logs(model.metrics)
+                return result
+            return list(outputs) if kind == "predict" else Logs(model.metrics)
 
         return run_group
 
@@ -374,6 +379,13 @@ class StepCompiler:
             graphs["test"] = self._compile(_test_graphs, fullgraph=True)
         compiled = graphs["test"]
         return lambda xs, ys, weights: compiled(self.model, xs, ys, weights)
+
+    def _predict_group_call(self, graphs):
+        """``(xs, ys, weights) -> outputs per batch`` for the group's predict steps."""
+        if "predict" not in graphs:
+            graphs["predict"] = self._compile(_predict_graphs, fullgraph=True)
+        compiled = graphs["predict"]
+        return lambda xs, ys, weights: compiled(self.model, xs)
 
     def _learning_rate_tensor(self, optimizer, calls, slot=0):
         """The learning rate as a 0-d tensor (the optimizer's own variable when it is constant)."""
@@ -444,3 +456,8 @@ def _test_graphs(model, xs, ys, sample_weights):
 
 def _predict_graph(model, x):
     return model(x, training=False)
+
+
+def _predict_graphs(model, xs):
+    """Several predict steps in one graph: one output per batch."""
+    return tuple(model(x, training=False) for x in xs)

@@ -452,6 +452,16 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         outputs.append(predict_fn(batch))
         return {}
 
+    run_group = getattr(predict_fn, "run_group", None)
+    if run_group is not None:  # compiled steps_per_execution groups: one output per batch
+
+        def step_group(batches):
+            for output in run_group(batches):
+                outputs.append(output)
+            return {}
+
+        step.run_group = step_group
+
     try:
         callback_list = callbacks_module.CallbackList(
             callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
