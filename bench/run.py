@@ -73,12 +73,15 @@ def run_child(framework, workload, quick, device, steps_per_execution=1):
     if framework.startswith("keras"):
         import keras
 
-        return _keras_api.run(keras, workload, spec, compile_kwargs)
-    import ember
+        result = _keras_api.run(keras, workload, spec, compile_kwargs)
+    else:
+        import ember
 
-    if framework == "ember-jit":
-        compile_kwargs["jit_compile"] = True
-    return _keras_api.run(ember, workload, spec, compile_kwargs, prepare=lambda model: model.to(device))
+        if framework == "ember-jit":
+            compile_kwargs["jit_compile"] = True
+        result = _keras_api.run(ember, workload, spec, compile_kwargs, prepare=lambda model: model.to(device))
+    result["compile_kwargs"] = compile_kwargs
+    return result
 
 
 def child_environment(framework, threads=None):

@@ -44,3 +44,16 @@ def test_unknown_workload_is_rejected_with_the_allowed_names():
     assert result.returncode != 0
     assert "--only takes a comma-separated list from mlp, cnn, lstm" in result.stderr
     assert "'resnet'" in result.stderr
+
+
+def test_flags_reach_every_process_and_ratios_fall_back_to_the_foreach_loop(tmp_path):
+    out_file = tmp_path / "out.json"
+    result = _run("--quick", "--only", "mlp", "--frameworks", "torch-foreach,ember", "--steps-per-execution", "2",
+                  "--keep-denormals", "--json", str(out_file))
+    assert result.returncode == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if line.startswith("- Device: "))
+    assert "subnormal floats kept" in header and "steps_per_execution=2" in header
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| mlp |")]
+    assert rows[0].split("|")[4].strip() == "1.00x"  # torch-foreach is the reference when torch did not run
+    report = json.loads(out_file.read_text())
+    assert report["raw"]["mlp"]["ember"][0]["compile_kwargs"] == {"steps_per_execution": 2}
