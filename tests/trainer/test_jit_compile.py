@@ -426,3 +426,27 @@ def test_steps_per_execution_predict_runs_groups_with_outputs_in_order():
     np.testing.assert_allclose(first, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(second, expected, rtol=1e-5, atol=1e-6)
     assert backend.graphs == graphs == 2  # the single predict step and the 4-step group
+
+
+def test_steps_per_execution_groups_of_multi_input_batches_match_eager():
+    rng = np.random.default_rng(1)
+    data = {"a": rng.normal(size=(48, 3)).astype("float32"), "b": rng.normal(size=(48, 2)).astype("float32")}
+    y = rng.normal(size=(48, 1)).astype("float32")
+
+    def model(**compile_kwargs):
+        torch.manual_seed(0)
+        a, b = ember.Input(shape=(3,), name="a"), ember.Input(shape=(2,), name="b")
+        merged = layers.Concatenate()([layers.Dense(4, activation="relu")(a), b])
+        net = ember.Model({"a": a, "b": b}, layers.Dense(1)(merged))
+        net.compile(optimizer="adam", loss="mse", metrics=["mae"], **compile_kwargs)
+        return net
+
+    eager = model()
+    expected = eager.fit(data, y, batch_size=8, epochs=3, shuffle=False, verbose=0).history
+    backend = CountingBackend()
+    grouped = model(jit_compile=True, steps_per_execution=3)
+    grouped._step_compiler.backend = backend
+    history = grouped.fit(data, y, batch_size=8, epochs=3, shuffle=False, verbose=0).history
+    _assert_histories_close(expected, history)
+    _assert_weights_close(eager, grouped)
+    assert backend.graphs == 2  # the single step (warm-up) and the 3-step group of dict batches
