@@ -79,6 +79,16 @@ if _AVAILABLE:
         return inputs.new_empty((inputs.shape[0], weight.shape[0]))
 
 
+def _blas(inputs, kernel, bias):
+    """PyTorch's own product (MKL on CPU) for a Keras-layout ``(in, out)`` kernel."""
+    if inputs.ndim == 2 and bias is not None:
+        # One addmm: F.linear would transpose the (in, out) kernel twice (two views, plus a
+        # transpose node in the backward graph) to reach the same kernel.
+        return torch.addmm(bias, inputs, kernel)
+    # F.linear wants (out, in); the transposed view of the (in, out) kernel costs nothing.
+    return F.linear(inputs, kernel.T, bias)
+
+
 def _best_time(function):
     best = float("inf")
     for _ in range(_TIMING_ROUNDS):
@@ -107,10 +117,7 @@ def onednn_choice(rows, in_features, out_features, with_bias=True):
             inputs = torch.full((rows, in_features), 0.5)
             kernel = torch.full((in_features, out_features), 0.25)
             bias = torch.full((out_features,), 0.125) if with_bias else None
-            if with_bias:
-                blas = lambda: torch.addmm(bias, inputs, kernel)  # noqa: E731
-            else:
-                blas = lambda: torch.mm(inputs, kernel)  # noqa: E731
+            blas = lambda: _blas(inputs, kernel, bias)  # noqa: E731
             onednn = lambda: _onednn(inputs, kernel.T, bias)  # noqa: E731
             blas(), onednn()  # first calls create oneDNN's primitive and warm the caches
             choice = _choices[key] = _best_time(onednn) < 0.9 * _best_time(blas)
@@ -129,7 +136,7 @@ class _OneDNNDense(torch.autograd.Function):
     def forward(inputs, kernel, bias, onednn):
         if onednn[0]:
             return torch.ops.ember.onednn_linear(inputs, kernel.T, bias)
-        return inputs @ kernel if bias is None else torch.addmm(bias, inputs, kernel)
+        return _blas(inputs, kernel, bias)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -212,9 +219,4 @@ def dense_matmul(inputs, kernel, bias=None):
                 and onednn_choice(rows, units_in, units_out, bias is not None)
             ):
                 return _onednn(inputs, kernel.T, bias)
-    if inputs.ndim == 2 and bias is not None:
-        # One addmm: F.linear would transpose the (in, out) kernel twice (two views, plus a
-        # transpose node in the backward graph) to reach the same kernel.
-        return torch.addmm(bias, inputs, kernel)
-    # F.linear wants (out, in); the transposed view of the (in, out) kernel costs nothing.
-    return F.linear(inputs, kernel.T, bias)
+    return _blas(inputs, kernel, bias)
